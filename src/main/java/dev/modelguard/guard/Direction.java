@@ -1,0 +1,31 @@
+package dev.modelguard.guard;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
+
+/** Which way a text travels: {@code PROMPT} is read by the model, {@code RESPONSE} is written by it. */
+public enum Direction {
+  PROMPT,
+  RESPONSE;
+
+  @JsonValue
+  public String wireName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * Parses {@code prompt} or {@code response}.
+   *
+   * @throws IllegalArgumentException naming the valid values when {@code value} is neither
+   */
+  @JsonCreator
+  public static Direction parse(String value) {
+    for (Direction d : values()) {
+      if (d.wireName().equals(value)) {
+        return d;
+      }
+    }
+    throw new IllegalArgumentException("unknown direction '" + value + "' (valid: prompt, response)");
+  }
+}
