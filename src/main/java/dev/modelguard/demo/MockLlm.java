@@ -1,0 +1,155 @@
+package dev.modelguard.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelguard.api.Jsons;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A small OpenAI-compatible LLM for the {@code demo} command and local trials: it answers chat,
+ * completion and embedding requests deterministically, streamed or not, without any model.
+ *
+ * <p>It echoes the last user message ("You said: ..."), so redactions made by the gateway are
+ * visible in the answer. Asking it for "the deploy key" or "the admin contact" makes it leak a
+ * fake AWS key or e-mail address, to show response-side guarding. Runs on the given Vert.x
+ * instance's event loop; not a test double, but not a model either.
+ */
+public final class MockLlm {
+  /** A fake key in AWS's documented example format: what the mock "leaks". */
+  public static final String LEAKED_KEY = "AKIAIOSFODNN7EXAMPLE";
+  public static final String LEAKED_EMAIL = "admin@corp.example.com";
+
+  private final Vertx vertx;
+  private HttpServer server;
+
+  public MockLlm(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /** Starts listening on {@code host:port} (0 picks a free port). */
+  public Future<HttpServer> start(String host, int port) {
+    return vertx.createHttpServer().requestHandler(this::handle).listen(port, host).onSuccess(s -> server = s);
+  }
+
+  public int port() {
+    return server.actualPort();
+  }
+
+  public Future<Void> close() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+
+  private void handle(HttpServerRequest req) {
+    String path = req.path();
+    if (path.endsWith("/models")) {
+      req.response().putHeader("content-type", "application/json")
+          .end("{\"object\":\"list\",\"data\":[{\"id\":\"mock-1\",\"object\":\"model\",\"owned_by\":\"modelguard\"}]}");
+      return;
+    }
+    req.body().onSuccess(body -> {
+      JsonNode request;
+      try {
+        request = Jsons.MAPPER.readTree(body.getBytes());
+      } catch (IOException e) {
+        req.response().setStatusCode(400).putHeader("content-type", "application/json")
+            .end("{\"error\":{\"message\":\"invalid JSON\",\"type\":\"invalid_request_error\"}}");
+        return;
+      }
+      if (path.endsWith("/chat/completions")) {
+        chat(req, request);
+      } else if (path.endsWith("/completions")) {
+        ObjectNode out = Jsons.MAPPER.createObjectNode();
+        out.put("id", "cmpl-mock").put("object", "text_completion").put("model", "mock-1");
+        out.putArray("choices").addObject().put("index", 0).put("text", reply(request.path("prompt").asText("")))
+            .put("finish_reason", "stop");
+        json(req, out);
+      } else if (path.endsWith("/embeddings")) {
+        ObjectNode out = Jsons.MAPPER.createObjectNode();
+        out.put("object", "list").put("model", "mock-embed");
+        ArrayNode data = out.putArray("data");
+        JsonNode input = request.path("input");
+        int n = input.isArray() ? input.size() : 1;
+        for (int i = 0; i < n; i++) {
+          String text = input.isArray() ? input.get(i).asText() : input.asText();
+          ArrayNode v = data.addObject().put("object", "embedding").put("index", i).putArray("embedding");
+          for (int d = 0; d < 8; d++) {
+            v.add(((text.hashCode() >>> d) & 0xff) / 255.0);
+          }
+        }
+        json(req, out);
+      } else {
+        req.response().setStatusCode(404).putHeader("content-type", "application/json")
+            .end("{\"error\":{\"message\":\"unknown path\",\"type\":\"invalid_request_error\"}}");
+      }
+    });
+  }
+
+  private void chat(HttpServerRequest req, JsonNode request) {
+    String lastUser = "";
+    for (JsonNode m : request.path("messages")) {
+      if ("user".equals(m.path("role").asText())) {
+        JsonNode content = m.path("content");
+        if (content.isArray()) {
+          StringBuilder b = new StringBuilder();
+          content.forEach(p -> b.append(p.path("text").asText("")));
+          lastUser = b.toString();
+        } else {
+          lastUser = content.asText("");
+        }
+      }
+    }
+    String answer = reply(lastUser);
+    if (request.path("stream").asBoolean(false)) {
+      stream(req, answer);
+      return;
+    }
+    ObjectNode out = Jsons.MAPPER.createObjectNode();
+    out.put("id", "chatcmpl-mock").put("object", "chat.completion").put("created", 0).put("model", "mock-1");
+    ObjectNode choice = out.putArray("choices").addObject();
+    choice.put("index", 0).putObject("message").put("role", "assistant").put("content", answer);
+    choice.put("finish_reason", "stop");
+    out.putObject("usage").put("prompt_tokens", lastUser.length() / 4).put("completion_tokens", answer.length() / 4);
+    json(req, out);
+  }
+
+  static String reply(String prompt) {
+    String p = prompt.toLowerCase(Locale.ROOT);
+    if (p.contains("deploy key")) {
+      return "Sure. The deploy key is " + LEAKED_KEY + ", keep it safe.";
+    }
+    if (p.contains("admin contact")) {
+      return "You can reach the administrator at " + LEAKED_EMAIL + ".";
+    }
+    return "You said: " + prompt;
+  }
+
+  /** Streams {@code answer} a few characters per SSE chunk, as OpenAI does, then {@code [DONE]}. */
+  private void stream(HttpServerRequest req, String answer) {
+    var res = req.response().setChunked(true).putHeader("content-type", "text/event-stream")
+        .putHeader("cache-control", "no-cache");
+    List<String> pieces = new ArrayList<>();
+    for (int i = 0; i < answer.length(); i += 6) {
+      pieces.add(answer.substring(i, Math.min(answer.length(), i + 6)));
+    }
+    for (String piece : pieces) {
+      ObjectNode chunk = Jsons.MAPPER.createObjectNode();
+      chunk.put("id", "chatcmpl-mock").put("object", "chat.completion.chunk").put("model", "mock-1");
+      chunk.putArray("choices").addObject().put("index", 0).putObject("delta").put("content", piece);
+      res.write(Buffer.buffer("data: ").appendBytes(Jsons.bytes(chunk)).appendString("\n\n"));
+    }
+    res.end("data: [DONE]\n\n");
+  }
+
+  private static void json(HttpServerRequest req, JsonNode out) {
+    req.response().putHeader("content-type", "application/json").end(Buffer.buffer(Jsons.bytes(out)));
+  }
+}

@@ -1,0 +1,137 @@
+package dev.modelguard.policy;
+
+import dev.modelguard.guard.Direction;
+import dev.modelguard.guard.Finding;
+import dev.modelguard.guard.Guard;
+import dev.modelguard.guard.Segment;
+import dev.modelguard.policy.ScanResult.AppliedFinding;
+import dev.modelguard.policy.ScanResult.GuardError;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a policy's guards over segments and decides.
+ *
+ * <p>Threading: {@link #scan} may be called from an event loop. Non-blocking guards run inline on
+ * the calling thread; guards with {@link Guard#blocking()} run on Vert.x worker threads, so the
+ * event loop never waits for inference. A guard that throws, or takes longer than the policy's
+ * {@code budget_ms}, is recorded as a {@link GuardError}; under {@code on_error: block} that blocks.
+ * The returned future never fails because of a guard.
+ */
+public final class PolicyEngine {
+  private final Vertx vertx;
+
+  public PolicyEngine(Vertx vertx) {
+    this.vertx = vertx;
+  }
+
+  /**
+   * Scans {@code segments} (all of one direction) with {@code policy}'s rules for that direction.
+   *
+   * @param redactor the request's redactor, shared between directions so placeholders stay consistent
+   */
+  public Future<ScanResult> scan(Policy policy, Direction direction, List<Segment> segments, Redactor redactor) {
+    long started = System.nanoTime();
+    List<GuardRule> rules = policy.rules(direction);
+    List<Future<Outcome>> outcomes = new ArrayList<>(rules.size() * Math.max(1, segments.size()));
+    for (GuardRule rule : rules) {
+      for (int i = 0; i < segments.size(); i++) {
+        Segment segment = segments.get(i);
+        if (segment.text().isEmpty()) {
+          continue;
+        }
+        outcomes.add(run(rule, i, segment, policy.budgetMs()));
+      }
+    }
+    return Future.join(outcomes).transform(ignored -> {
+      List<Outcome> done = new ArrayList<>(outcomes.size());
+      for (Future<Outcome> f : outcomes) {
+        done.add(f.result());
+      }
+      double millis = (System.nanoTime() - started) / 1e6;
+      return Future.succeededFuture(decide(policy, direction, segments, done, redactor, millis));
+    });
+  }
+
+  /** One guard on one segment: its findings, or why it failed. */
+  private record Outcome(GuardRule rule, int segment, List<Finding> findings, String error) {}
+
+  private Future<Outcome> run(GuardRule rule, int index, Segment segment, long budgetMs) {
+    Guard guard = rule.guard();
+    if (!guard.blocking()) {
+      long t0 = System.nanoTime();
+      Outcome outcome = inspect(rule, index, segment);
+      long tookMs = (System.nanoTime() - t0) / 1_000_000;
+      if (outcome.error == null && tookMs > budgetMs) {
+        outcome = new Outcome(rule, index, outcome.findings, overBudget(budgetMs, tookMs));
+      }
+      return Future.succeededFuture(outcome);
+    }
+    long t0 = System.nanoTime();
+    return vertx.executeBlocking(() -> inspect(rule, index, segment), false)
+        .timeout(budgetMs, TimeUnit.MILLISECONDS)
+        .otherwise(e -> new Outcome(rule, index, List.of(),
+            overBudget(budgetMs, (System.nanoTime() - t0) / 1_000_000)));
+  }
+
+  private static String overBudget(long budgetMs, long tookMs) {
+    return "exceeded budget_ms " + budgetMs + " (took " + tookMs + " ms)";
+  }
+
+  private static Outcome inspect(GuardRule rule, int index, Segment segment) {
+    try {
+      List<Finding> findings = rule.guard().inspect(segment);
+      return new Outcome(rule, index, findings == null ? List.of() : findings, null);
+    } catch (Exception | LinkageError e) {
+      String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
+      return new Outcome(rule, index, List.of(), message);
+    }
+  }
+
+  private static ScanResult decide(Policy policy, Direction direction, List<Segment> segments,
+      List<Outcome> outcomes, Redactor redactor, double millis) {
+    Action verdict = Action.ALLOW;
+    LinkedHashSet<String> categories = new LinkedHashSet<>();
+    List<AppliedFinding> applied = new ArrayList<>();
+    List<GuardError> errors = new ArrayList<>();
+    for (Outcome o : outcomes) {
+      if (o.error != null) {
+        errors.add(new GuardError(o.rule.guard().name(), o.segment, o.error));
+        if (policy.onError() == OnError.BLOCK) {
+          verdict = Action.BLOCK;
+        }
+      }
+      for (Finding f : o.findings) {
+        if (f.score() < o.rule.threshold()) {
+          continue;
+        }
+        applied.add(new AppliedFinding(o.segment, f, o.rule.action()));
+        verdict = verdict.max(o.rule.action());
+        if (o.rule.action() != Action.ALLOW) {
+          categories.add(f.category());
+        }
+      }
+    }
+    applied.sort((a, b) -> a.segment() != b.segment() ? Integer.compare(a.segment(), b.segment())
+        : Integer.compare(a.finding().start(), b.finding().start()));
+    Map<Integer, String> redacted = new HashMap<>();
+    if (verdict == Action.REDACT) {
+      Map<Integer, List<Finding>> toRedact = new java.util.TreeMap<>();
+      for (AppliedFinding a : applied) {
+        if (a.action() == Action.REDACT) {
+          toRedact.computeIfAbsent(a.segment(), k -> new ArrayList<>()).add(a.finding());
+        }
+      }
+      toRedact.forEach((segment, findings) ->
+          redacted.put(segment, redactor.redact(segments.get(segment).text(), findings).text()));
+    }
+    return new ScanResult(policy, direction, List.copyOf(segments), verdict, List.copyOf(categories),
+        List.copyOf(applied), List.copyOf(errors), Map.copyOf(redacted), millis);
+  }
+}

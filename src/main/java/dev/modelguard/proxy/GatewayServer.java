@@ -1,0 +1,109 @@
+package dev.modelguard.proxy;
+
+import dev.modelguard.policy.PolicyEngine;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The gateway's HTTP server: health, the check API, and the guarded proxy for every route.
+ *
+ * <p>Built from a {@link GatewayServer.Settings} compiled from configuration; {@link #start} binds
+ * the port. Not restartable: create a new one to start again.
+ */
+public final class GatewayServer {
+  /**
+   * What the server needs, compiled from {@code gateway.yaml}.
+   *
+   * @param host listen address
+   * @param port listen port (0 picks a free one)
+   * @param maxBodyBytes request bodies over this get 413
+   * @param routes the route table
+   * @param policies the loaded policies
+   * @param defaultPolicy policy for check requests that name none
+   * @param auditor receives every finished exchange exactly once; must not block
+   */
+  public record Settings(String host, int port, long maxBodyBytes, RouteTable routes, PolicyLookup policies,
+      String defaultPolicy, Consumer<Exchange> auditor) {}
+
+  private final Vertx vertx;
+  private final Settings settings;
+  private final Map<String, HttpClient> clients = new HashMap<>();
+  private HttpServer server;
+
+  public GatewayServer(Vertx vertx, Settings settings) {
+    this.vertx = vertx;
+    this.settings = settings;
+  }
+
+  /** Binds the port; the future fails when it cannot be bound. */
+  public Future<HttpServer> start() {
+    for (Route route : settings.routes().routes()) {
+      Upstream u = route.upstream();
+      clients.computeIfAbsent(u.name(), n -> vertx.createHttpClient(
+          new HttpClientOptions().setConnectTimeout((int) u.connectTimeoutMs()).setKeepAlive(true)
+              .setTrustAll(false).setVerifyHost(true).setDecompressionSupported(false),
+          new PoolOptions().setHttp1MaxSize(256)));
+    }
+    PolicyEngine engine = new PolicyEngine(vertx);
+    Router router = Router.router(vertx);
+    router.get("/health/live").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
+    router.get("/health/ready").handler(ctx -> json(ctx, 200, "{\"status\":\"ready\"}"));
+    router.route().handler(BodyHandler.create(false).setBodyLimit(settings.maxBodyBytes()));
+    router.post("/v1/guard/check").handler(new CheckHandler(settings.policies(), settings.defaultPolicy(), engine,
+        settings.auditor()));
+    router.route().handler(new ProxyHandler(settings.routes(), settings.policies(), engine, clients,
+        settings.auditor()));
+    router.errorHandler(413, ctx -> rejected(ctx, GatewayException.badRequest(413, "body_too_large",
+        "request body exceeds the limit of " + settings.maxBodyBytes() + " bytes")));
+    router.errorHandler(400, ctx -> rejected(ctx, GatewayException.badRequest(400, "bad_request",
+        "malformed request" + (ctx.failure() == null ? "" : ": " + ctx.failure().getMessage()))));
+    router.errorHandler(500, ctx -> rejected(ctx, new GatewayException(500, GatewayException.INTERNAL,
+        "internal_error", "internal error" + (ctx.failure() == null ? "" : ": " + ctx.failure()))));
+    return vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
+            .setCompressionSupported(false))
+        .requestHandler(router)
+        .listen()
+        .onSuccess(s -> server = s);
+  }
+
+  /** The bound port (useful when started on port 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  /** Closes the server and the upstream clients. */
+  public Future<Void> close() {
+    Future<Void> closing = server == null ? Future.succeededFuture() : server.close();
+    return closing.eventually(() -> Future.join(clients.values().stream().map(HttpClient::close).toList()).mapEmpty());
+  }
+
+  private void rejected(RoutingContext ctx, GatewayException e) {
+    Exchange ex = new Exchange(ctx.request().path());
+    ex.status(e.status());
+    ex.notes().add("error:" + e.code());
+    if (!ctx.response().ended()) {
+      ctx.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .putHeader(ProxyHandler.REQUEST_ID_HEADER, ex.requestId()).end(ErrorBodies.of(e, ex.requestId()));
+    }
+    if (ex.finish()) {
+      settings.auditor().accept(ex);
+    }
+  }
+
+  private static void json(RoutingContext ctx, int status, String body) {
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body);
+  }
+
+}

@@ -1,0 +1,372 @@
+package dev.modelguard.proxy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelguard.api.JsonText;
+import dev.modelguard.api.Jsons;
+import dev.modelguard.api.WireFormat;
+import dev.modelguard.api.WireFormats;
+import dev.modelguard.guard.Direction;
+import dev.modelguard.guard.Segment;
+import dev.modelguard.policy.Action;
+import dev.modelguard.policy.Policy;
+import dev.modelguard.policy.PolicyEngine;
+import dev.modelguard.policy.ScanResult;
+import io.netty.channel.ConnectTimeoutException;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.ext.web.RoutingContext;
+import java.net.ConnectException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The guarded reverse proxy: parse, scan the prompt, forward, scan the answer, respond, audit.
+ *
+ * <p>Runs on the event loop; guards that block run on workers through {@link PolicyEngine}. Every
+ * request ends in exactly one response and one call to the auditor, whatever fails on the way.
+ */
+public final class ProxyHandler implements Handler<RoutingContext> {
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
+
+  public static final String REQUEST_ID_HEADER = "x-modelguard-request-id";
+  public static final String VERDICT_HEADER = "x-modelguard-verdict";
+
+  /** Upstream answers are read whole before they are scanned; beyond this the exchange fails with 502. */
+  static final long MAX_UPSTREAM_BODY = 32L * 1024 * 1024;
+
+  /** Headers that describe one hop, or carry the client's own credentials: never forwarded. */
+  private static final Set<String> NOT_FORWARDED = Set.of(
+      "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te", "trailer",
+      "transfer-encoding", "upgrade", "host", "content-length", "accept-encoding", "authorization", "x-api-key",
+      "expect");
+
+  /** Hop-by-hop and length headers of the upstream's answer that the gateway sets itself. */
+  private static final Set<String> NOT_RETURNED = Set.of(
+      "connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding",
+      "upgrade", "content-length", "content-encoding");
+
+  private final RouteTable routes;
+  private final PolicyLookup policies;
+  private final PolicyEngine engine;
+  private final Map<String, HttpClient> clients;
+  private final Consumer<Exchange> auditor;
+
+  public ProxyHandler(RouteTable routes, PolicyLookup policies, PolicyEngine engine, Map<String, HttpClient> clients,
+      Consumer<Exchange> auditor) {
+    this.routes = routes;
+    this.policies = policies;
+    this.engine = engine;
+    this.clients = clients;
+    this.auditor = auditor;
+  }
+
+  @Override
+  public void handle(RoutingContext ctx) {
+    Exchange ex = new Exchange(ctx.request().path());
+    ctx.response().putHeader(REQUEST_ID_HEADER, ex.requestId());
+    try {
+      start(ctx, ex);
+    } catch (GatewayException e) {
+      fail(ctx, ex, e);
+    } catch (RuntimeException e) {
+      fail(ctx, ex, internal(e));
+    }
+  }
+
+  private void start(RoutingContext ctx, Exchange ex) {
+    String path = ctx.request().path();
+    Route route = routes.match(path).orElseThrow(() -> GatewayException.badRequest(404, "unknown_path",
+        "no route for path '" + path + "'"));
+    ex.route(route);
+    HttpMethod method = ctx.request().method();
+    if ((method == HttpMethod.GET || method == HttpMethod.HEAD) && isModelListing(path)) {
+      // Listing models carries no text in either direction; clients call it before anything else.
+      ex.notes().add("unguarded_endpoint:models");
+      forward(ctx, ex, null, null, Buffer.buffer());
+      return;
+    }
+    WireFormat format = WireFormats.forPath(path).orElseThrow(() -> GatewayException.badRequest(404, "unknown_path",
+        "path '" + path + "' is not a guarded endpoint (guarded: POST " + String.join(", ", WireFormats.suffixes())
+            + "; GET .../models)"));
+    if (method != HttpMethod.POST) {
+      throw GatewayException.badRequest(405, "method_not_allowed", "method " + method + " is not allowed on '" + path
+          + "' (use POST)");
+    }
+    String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+      throw GatewayException.badRequest(415, "unsupported_media_type", "Content-Type must be application/json, was "
+          + (contentType == null ? "missing" : "'" + contentType + "'"));
+    }
+    ObjectNode body = Jsons.parseObject(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+    Policy policy = policies.find(route.policy()).orElseThrow(() -> new GatewayException(500,
+        GatewayException.INTERNAL, "policy_not_loaded", "policy '" + route.policy() + "' of route '" + route.path()
+            + "' is not loaded"));
+    ex.policy(policy);
+    List<Segment> segments = format.promptSegments(body);
+    engine.scan(policy, Direction.PROMPT, segments, ex.redactor()).onComplete(ar -> {
+      try {
+        if (ar.failed()) {
+          fail(ctx, ex, internal(ar.cause()));
+          return;
+        }
+        ScanResult result = ar.result();
+        ex.prompt(result);
+        if (result.blocked()) {
+          sendBlocked(ctx, ex, result);
+          return;
+        }
+        if (result.enforced() && result.verdict() == Action.REDACT) {
+          result.redacted().forEach((i, text) -> JsonText.replace(body, result.segments().get(i).path(), text));
+        }
+        forward(ctx, ex, format, body, Buffer.buffer(Jsons.bytes(body)));
+      } catch (GatewayException e) {
+        fail(ctx, ex, e);
+      } catch (RuntimeException e) {
+        fail(ctx, ex, internal(e));
+      }
+    });
+  }
+
+  private static boolean isModelListing(String path) {
+    return path.endsWith("/models") || path.matches(".*/models/[^/]+");
+  }
+
+  private void forward(RoutingContext ctx, Exchange ex, WireFormat format, ObjectNode request, Buffer body) {
+    Upstream upstream = ex.route().upstream();
+    HttpClient client = clients.get(upstream.name());
+    RequestOptions options = new RequestOptions()
+        .setMethod(ctx.request().method())
+        .setHost(upstream.url().getHost())
+        .setPort(upstream.port())
+        .setSsl(upstream.tls())
+        .setURI(upstream.pathFor(ctx.request().uri()))
+        .setConnectTimeout(upstream.connectTimeoutMs())
+        .setIdleTimeout(upstream.timeoutMs());
+    MultiMap headers = MultiMap.caseInsensitiveMultiMap();
+    ctx.request().headers().forEach(h -> {
+      if (!NOT_FORWARDED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+        headers.add(h.getKey(), h.getValue());
+      }
+    });
+    upstream.headers().forEach(headers::set);
+    headers.set(HttpHeaders.ACCEPT_ENCODING, "identity");
+    options.setHeaders(headers);
+    long sent = System.nanoTime();
+    boolean wantsStream = format != null && request != null && format.streaming(request);
+    client.request(options)
+        .compose(req -> req.send(body))
+        .onSuccess(up -> {
+          ex.upstreamMillis((System.nanoTime() - sent) / 1e6);
+          String upType = up.getHeader(HttpHeaders.CONTENT_TYPE);
+          if (wantsStream && upType != null && upType.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
+            relayStream(ctx, ex, up);
+          } else {
+            readWhole(up).onComplete(ar -> {
+              try {
+                if (ar.failed()) {
+                  fail(ctx, ex, upstreamError(upstream, ar.cause()));
+                } else {
+                  answer(ctx, ex, format, up, ar.result());
+                }
+              } catch (GatewayException e) {
+                fail(ctx, ex, e);
+              } catch (RuntimeException e) {
+                fail(ctx, ex, internal(e));
+              }
+            });
+          }
+        })
+        .onFailure(e -> fail(ctx, ex, upstreamError(upstream, e)));
+  }
+
+  /** Reads the upstream body, failing once the running total passes {@link #MAX_UPSTREAM_BODY}. */
+  private static Future<Buffer> readWhole(HttpClientResponse up) {
+    Promise<Buffer> promise = Promise.promise();
+    Buffer acc = Buffer.buffer();
+    up.handler(chunk -> {
+      if (acc.length() + chunk.length() > MAX_UPSTREAM_BODY) {
+        promise.tryFail(new GatewayException(502, GatewayException.UPSTREAM, "upstream_body_too_large",
+            "upstream answer exceeds " + MAX_UPSTREAM_BODY + " bytes"));
+        up.request().reset();
+        return;
+      }
+      acc.appendBuffer(chunk);
+    });
+    up.exceptionHandler(promise::tryFail);
+    up.endHandler(v -> promise.tryComplete(acc));
+    return promise.future();
+  }
+
+  private void answer(RoutingContext ctx, Exchange ex, WireFormat format, HttpClientResponse up, Buffer upBody) {
+    boolean json = up.getHeader(HttpHeaders.CONTENT_TYPE) != null
+        && up.getHeader(HttpHeaders.CONTENT_TYPE).toLowerCase(Locale.ROOT).contains("json");
+    int status = up.statusCode();
+    if (format == null || status < 200 || status >= 300) {
+      if (format != null) {
+        ex.notes().add("upstream_status:" + status);
+      }
+      relayWhole(ctx, ex, up, upBody);
+      return;
+    }
+    if (!json) {
+      throw new GatewayException(502, GatewayException.UPSTREAM, "upstream_bad_response", "upstream '"
+          + ex.route().upstream().name() + "' answered " + status + " with Content-Type '"
+          + up.getHeader(HttpHeaders.CONTENT_TYPE) + "', not JSON: the answer cannot be checked");
+    }
+    JsonNode response;
+    try {
+      response = Jsons.MAPPER.readTree(upBody.getBytes());
+    } catch (java.io.IOException e) {
+      throw new GatewayException(502, GatewayException.UPSTREAM, "upstream_bad_response", "upstream '"
+          + ex.route().upstream().name() + "' answered with invalid JSON: the answer cannot be checked", e);
+    }
+    List<Segment> segments = format.responseSegments(response);
+    engine.scan(ex.policy(), Direction.RESPONSE, segments, ex.redactor()).onComplete(ar -> {
+      try {
+        if (ar.failed()) {
+          fail(ctx, ex, internal(ar.cause()));
+          return;
+        }
+        ScanResult result = ar.result();
+        ex.response(result);
+        if (result.blocked()) {
+          sendBlocked(ctx, ex, result);
+          return;
+        }
+        Buffer out = upBody;
+        if (result.enforced() && result.verdict() == Action.REDACT) {
+          result.redacted().forEach((i, text) -> JsonText.replace(response, result.segments().get(i).path(), text));
+          out = Buffer.buffer(Jsons.bytes(response));
+        }
+        relayWhole(ctx, ex, up, out);
+      } catch (RuntimeException e) {
+        fail(ctx, ex, internal(e));
+      }
+    });
+  }
+
+  private void relayWhole(RoutingContext ctx, Exchange ex, HttpClientResponse up, Buffer body) {
+    HttpServerResponse res = ctx.response();
+    copyResponseHeaders(up, res);
+    res.setStatusCode(up.statusCode());
+    res.putHeader(VERDICT_HEADER, verdict(ex).wireName());
+    ex.status(up.statusCode());
+    res.end(body);
+    done(ex);
+  }
+
+  private void relayStream(RoutingContext ctx, Exchange ex, HttpClientResponse up) {
+    // Streamed answers are relayed chunk by chunk; scanning them is the stream scanner's job, and
+    // until a policy enables it the audit says plainly that this answer was not checked.
+    ex.notes().add("response_not_checked:stream");
+    HttpServerResponse res = ctx.response();
+    copyResponseHeaders(up, res);
+    res.setStatusCode(up.statusCode());
+    res.putHeader(VERDICT_HEADER, verdict(ex).wireName());
+    res.setChunked(true);
+    ex.status(up.statusCode());
+    up.pipeTo(res).onComplete(ar -> {
+      if (ar.failed()) {
+        ex.notes().add("stream_interrupted:" + ar.cause().getMessage());
+      }
+      done(ex);
+    });
+  }
+
+  private static void copyResponseHeaders(HttpClientResponse up, HttpServerResponse res) {
+    up.headers().forEach(h -> {
+      if (!NOT_RETURNED.contains(h.getKey().toLowerCase(Locale.ROOT))) {
+        res.headers().add(h.getKey(), h.getValue());
+      }
+    });
+  }
+
+  private static Action verdict(Exchange ex) {
+    Action a = ex.prompt() == null ? Action.ALLOW : ex.prompt().effectiveVerdict();
+    return ex.response() == null ? a : a.max(ex.response().effectiveVerdict());
+  }
+
+  private void sendBlocked(RoutingContext ctx, Exchange ex, ScanResult result) {
+    int status = result.policy().blockStatus();
+    ex.status(status);
+    HttpServerResponse res = ctx.response();
+    if (res.headWritten()) {
+      res.reset();
+    } else {
+      res.setStatusCode(status)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .putHeader(VERDICT_HEADER, Action.BLOCK.wireName())
+          .end(ErrorBodies.blocked(result, ex.requestId()));
+    }
+    done(ex);
+  }
+
+  private void fail(RoutingContext ctx, Exchange ex, GatewayException e) {
+    ex.status(e.status());
+    ex.notes().add("error:" + e.code());
+    if (e.status() >= 500) {
+      LOG.warn("request {} failed: {}", ex.requestId(), e.getMessage(), e.getCause());
+    }
+    HttpServerResponse res = ctx.response();
+    if (res.ended()) {
+      done(ex);
+      return;
+    }
+    if (res.headWritten()) {
+      res.reset();
+    } else {
+      res.setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(ErrorBodies.of(e, ex.requestId()));
+    }
+    done(ex);
+  }
+
+  private void done(Exchange ex) {
+    if (ex.finish()) {
+      try {
+        auditor.accept(ex);
+      } catch (RuntimeException e) {
+        LOG.error("audit of request {} failed", ex.requestId(), e);
+      }
+    }
+  }
+
+  private static GatewayException internal(Throwable e) {
+    if (e instanceof GatewayException g) {
+      return g;
+    }
+    return new GatewayException(500, GatewayException.INTERNAL, "internal_error", "internal error: " + e, e);
+  }
+
+  private static GatewayException upstreamError(Upstream upstream, Throwable e) {
+    if (e instanceof GatewayException g) {
+      return g;
+    }
+    if (e instanceof TimeoutException || e instanceof ConnectTimeoutException) {
+      return new GatewayException(504, GatewayException.UPSTREAM, "upstream_timeout", "upstream '" + upstream.name()
+          + "' did not answer in time (" + e.getMessage() + ")", e);
+    }
+    if (e instanceof ConnectException) {
+      return new GatewayException(502, GatewayException.UPSTREAM, "upstream_unreachable", "upstream '"
+          + upstream.name() + "' is unreachable at " + upstream.url() + ": " + e.getMessage(), e);
+    }
+    return new GatewayException(502, GatewayException.UPSTREAM, "upstream_failed", "upstream '" + upstream.name()
+        + "' failed: " + e, e);
+  }
+}

@@ -1,0 +1,145 @@
+package dev.modelguard.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.modelguard.guard.Direction;
+import dev.modelguard.guard.Finding;
+import dev.modelguard.guard.Guard;
+import dev.modelguard.guard.Segment;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class PolicyEngineTest {
+  private static Vertx vertx;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+  }
+
+  @AfterAll
+  static void stop() {
+    vertx.close();
+  }
+
+  /** Finds every occurrence of a word, with a fixed score; optionally slow or broken, to exercise the engine. */
+  private record WordGuard(String name, String word, double score, boolean blocking, long sleepMs, boolean broken)
+      implements Guard {
+    @Override
+    public List<Finding> inspect(Segment s) throws Exception {
+      if (sleepMs > 0) {
+        Thread.sleep(sleepMs);
+      }
+      if (broken) {
+        throw new IllegalStateException("model file unreadable");
+      }
+      List<Finding> out = new ArrayList<>();
+      for (int i = s.text().indexOf(word); i >= 0; i = s.text().indexOf(word, i + 1)) {
+        out.add(new Finding(name, "banned_substring", word.toUpperCase(), score, i, i + word.length()));
+      }
+      return out;
+    }
+  }
+
+  private static Guard word(String w) {
+    return new WordGuard(w, w, 1.0, false, 0, false);
+  }
+
+  private static Policy policy(Mode mode, OnError onError, List<GuardRule> prompt) {
+    return new Policy("t", "sha256:x", mode, onError, 50, 400, AuditText.REDACTED, prompt, List.of());
+  }
+
+  private static ScanResult scan(Policy p, String... texts) throws Exception {
+    List<Segment> segments = new ArrayList<>();
+    for (String t : texts) {
+      segments.add(Segment.of(Direction.PROMPT, t));
+    }
+    return new PolicyEngine(vertx).scan(p, Direction.PROMPT, segments, new Redactor())
+        .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void verdictIsMostSevereActionAndCategoriesSkipAllow() throws Exception {
+    Policy p = policy(Mode.ENFORCE, OnError.BLOCK, List.of(
+        new GuardRule(word("foo"), 0.5, Action.FLAG),
+        new GuardRule(word("bar"), 0.5, Action.REDACT),
+        new GuardRule(word("baz"), 0.5, Action.ALLOW)));
+    ScanResult r = scan(p, "foo bar baz", "bar");
+    assertEquals(Action.REDACT, r.verdict());
+    assertEquals(List.of("banned_substring"), r.categories());
+    assertEquals(4, r.findings().size());
+    assertEquals("foo [BAR_1] baz", r.redacted().get(0));
+    assertEquals("[BAR_1]", r.redacted().get(1));
+  }
+
+  @Test
+  void findingsBelowThresholdAreIgnored() throws Exception {
+    Guard weak = new WordGuard("weak", "foo", 0.4, false, 0, false);
+    ScanResult r = scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(weak, 0.5, Action.BLOCK))), "foo");
+    assertEquals(Action.ALLOW, r.verdict());
+    assertTrue(r.findings().isEmpty());
+  }
+
+  @Test
+  void brokenGuardFollowsOnError() throws Exception {
+    Guard broken = new WordGuard("broken", "x", 1, true, 0, true);
+    ScanResult closed = scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(broken, 0.5, Action.FLAG))), "hi");
+    assertEquals(Action.BLOCK, closed.verdict());
+    assertEquals(List.of("guard_error"), closed.blockCodes());
+    assertTrue(closed.errors().get(0).message().contains("model file unreadable"));
+    ScanResult open = scan(policy(Mode.ENFORCE, OnError.ALLOW, List.of(new GuardRule(broken, 0.5, Action.FLAG))), "hi");
+    assertEquals(Action.ALLOW, open.verdict());
+    assertEquals(1, open.errors().size());
+  }
+
+  @Test
+  void blockingGuardOverBudgetCountsAsFailure() throws Exception {
+    Guard slow = new WordGuard("slow", "hi", 1, true, 300, false);
+    ScanResult r = scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(slow, 0.5, Action.FLAG))), "hi");
+    assertEquals(Action.BLOCK, r.verdict());
+    assertTrue(r.errors().get(0).message().contains("exceeded budget_ms 50"), r.errors().toString());
+  }
+
+  @Test
+  void blockingGuardRunsOffTheCallingThread() throws Exception {
+    Thread caller = Thread.currentThread();
+    List<Thread> seen = new ArrayList<>();
+    Guard probe = new Guard() {
+      @Override
+      public String name() {
+        return "probe";
+      }
+
+      @Override
+      public List<Finding> inspect(Segment s) {
+        synchronized (seen) {
+          seen.add(Thread.currentThread());
+        }
+        return List.of();
+      }
+
+      @Override
+      public boolean blocking() {
+        return true;
+      }
+    };
+    scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(probe, 0.5, Action.BLOCK))), "a", "b");
+    assertEquals(2, seen.size());
+    assertTrue(seen.stream().noneMatch(t -> t == caller));
+  }
+
+  @Test
+  void monitorModeDecidesButDoesNotEnforce() throws Exception {
+    ScanResult r = scan(policy(Mode.MONITOR, OnError.BLOCK, List.of(new GuardRule(word("foo"), 0.5, Action.BLOCK))),
+        "foo");
+    assertEquals(Action.BLOCK, r.verdict());
+    assertEquals(Action.ALLOW, r.effectiveVerdict());
+    assertTrue(!r.blocked());
+  }
+}
