@@ -1,6 +1,5 @@
 package dev.modelguard.audit;
 
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -61,7 +60,7 @@ public final class AuditVerifier {
    */
   public Result verify(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
-    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+    try (InputStream in = Files.newInputStream(file)) {
       LineReader lines = new LineReader(in);
       String expectedPrev = HashChain.GENESIS;
       long number = 0;
@@ -94,6 +93,9 @@ public final class AuditVerifier {
    */
   private static final class LineReader {
     private final InputStream in;
+    private final byte[] chunk = new byte[64 * 1024];
+    private int chunkPos;
+    private int chunkLen;
     byte[] buf = new byte[8192];
     int len;
     boolean tooLong;
@@ -105,22 +107,44 @@ public final class AuditVerifier {
     boolean next() throws IOException {
       len = 0;
       tooLong = false;
-      int b = in.read();
-      if (b < 0) {
-        return false;
-      }
-      while (b >= 0 && b != '\n') {
-        if (len == MAX_LINE_BYTES) {
-          tooLong = true;
-        } else {
-          if (len == buf.length) {
-            buf = Arrays.copyOf(buf, (int) Math.min((long) buf.length * 2, MAX_LINE_BYTES));
+      boolean any = false;
+      while (true) {
+        if (chunkPos == chunkLen) {
+          chunkLen = in.read(chunk);
+          chunkPos = 0;
+          if (chunkLen < 0) {
+            chunkLen = 0;
+            return any;
           }
-          buf[len++] = (byte) b;
         }
-        b = in.read();
+        any = true;
+        int start = chunkPos;
+        int end = start;
+        while (end < chunkLen && chunk[end] != '\n') {
+          end++;
+        }
+        append(start, end - start);
+        if (end < chunkLen) {
+          chunkPos = end + 1;
+          return true;
+        }
+        chunkPos = chunkLen;
       }
-      return true;
+    }
+
+    private void append(int from, int n) {
+      if (tooLong || n == 0) {
+        return;
+      }
+      if ((long) len + n > MAX_LINE_BYTES) {
+        tooLong = true;
+        return;
+      }
+      if (len + n > buf.length) {
+        buf = Arrays.copyOf(buf, (int) Math.min(Math.max((long) buf.length * 2, len + n), MAX_LINE_BYTES));
+      }
+      System.arraycopy(chunk, from, buf, len, n);
+      len += n;
     }
   }
 }

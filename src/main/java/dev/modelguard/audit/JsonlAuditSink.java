@@ -223,7 +223,11 @@ public final class JsonlAuditSink implements AuditSink {
         int due = queue.size();
         while (due > 0) {
           batch.clear();
-          due -= queue.drainTo(batch, Math.min(due, MAX_BATCH));
+          int drained = queue.drainTo(batch, Math.min(due, MAX_BATCH));
+          if (drained == 0) {
+            break;
+          }
+          due -= drained;
           writeBatch(batch);
         }
         if (!flushes.isEmpty() || closing) {

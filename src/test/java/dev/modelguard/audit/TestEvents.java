@@ -22,7 +22,7 @@ final class TestEvents {
         .upstream("openai")
         .status(200)
         .latency(1.5, 120.25, 123.0)
-        .text("mail me: [EMAIL_1] \"quoted\" \u00e9\u4e2d ,\"hash\":\"x\" \n next")
+        .text("mail me: [EMAIL_1] \"quoted\" \u00e9\u4e2d \ud800 lone surrogate ,\"hash\":\"x\" \n next")
         .build();
   }
 }
