@@ -46,7 +46,8 @@ public final class GatewayConfigLoader {
     try {
       config = YamlSupport.mapper().readerFor(GatewayConfig.class).readValue(text);
     } catch (JsonProcessingException e) {
-      throw new ConfigException(YamlSupport.describe(e, display, locations, "", List.of()));
+      String unknown = YamlSupport.unknownKeyError(text, GatewayConfig.class, display, locations);
+      throw new ConfigException(unknown != null ? unknown : YamlSupport.describe(e, display, locations, "", List.of()));
     } catch (IllegalArgumentException e) {
       // An invariant of the top-level record that Jackson did not wrap.
       throw new ConfigException(display + ":1:1: " + e.getMessage());

@@ -23,13 +23,18 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import java.lang.reflect.Executable;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -250,6 +255,125 @@ public final class YamlSupport {
     return format(loc, join(prefix, path), message);
   }
 
+  /**
+   * A key that {@code type} does not accept, and the keys it does.
+   *
+   * @param path the unknown key's path
+   * @param valid the keys accepted where it sits, in declaration order
+   */
+  public record UnknownKey(String path, List<String> valid) {}
+
+  /**
+   * The first key in {@code node} (depth first, in file order) that the target type does not
+   * accept, walking nested records, lists and maps; null when every key is known.
+   *
+   * <p>Jackson builds a record through its creator before it reports unknown keys, so a
+   * misspelled required key ({@code uri:} for {@code url:}) would surface as "url is required";
+   * callers run this first, when binding failed, to report the misspelling instead. Types with
+   * their own deserializer are not walked.
+   */
+  public static UnknownKey findUnknownKey(JsonNode node, Type type, String path) {
+    Class<?> raw = rawClass(type);
+    if (raw == null || node == null) {
+      return null;
+    }
+    if (raw.isRecord() && !raw.isAnnotationPresent(JsonDeserialize.class) && node.isObject()) {
+      Map<String, Type> keys = keyTypes(raw);
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        String child = join(path, field.getKey());
+        if (!keys.containsKey(field.getKey())) {
+          return new UnknownKey(child, List.copyOf(keys.keySet()));
+        }
+        UnknownKey u = findUnknownKey(field.getValue(), keys.get(field.getKey()), child);
+        if (u != null) {
+          return u;
+        }
+      }
+    } else if (Collection.class.isAssignableFrom(raw) && node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        UnknownKey u = findUnknownKey(node.get(i), typeArgument(type, 0), path + "[" + i + "]");
+        if (u != null) {
+          return u;
+        }
+      }
+    } else if (Map.class.isAssignableFrom(raw) && node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        UnknownKey u = findUnknownKey(field.getValue(), typeArgument(type, 1), join(path, field.getKey()));
+        if (u != null) {
+          return u;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The "unknown key" error line for {@code text} bound to {@code type}, or null when it has no
+   * unknown key (or is not even valid YAML; the binding error says why then).
+   */
+  public static String unknownKeyError(String text, Class<?> type, String file, Map<String, SourceLocation> locations) {
+    JsonNode tree;
+    try {
+      tree = MAPPER.readTree(text);
+    } catch (JsonProcessingException e) {
+      return null;
+    }
+    UnknownKey u = findUnknownKey(tree, type, "");
+    if (u == null) {
+      return null;
+    }
+    SourceLocation loc = lookup(locations, u.path());
+    return format(loc == null ? new SourceLocation(file, 1, 1) : loc, u.path(),
+        "unknown key (valid: " + String.join(", ", u.valid()) + ")");
+  }
+
+  private static Map<String, Type> keyTypes(Class<?> type) {
+    Map<String, Type> keys = new LinkedHashMap<>();
+    for (Executable ex : creatorCandidates(type)) {
+      if (ex.isAnnotationPresent(JsonCreator.class)) {
+        for (Parameter param : ex.getParameters()) {
+          JsonProperty jp = param.getAnnotation(JsonProperty.class);
+          if (jp != null) {
+            keys.put(jp.value(), param.getParameterizedType());
+          }
+        }
+        if (!keys.isEmpty()) {
+          return keys;
+        }
+      }
+    }
+    for (RecordComponent c : type.getRecordComponents()) {
+      JsonProperty jp = c.getAnnotation(JsonProperty.class);
+      keys.put(jp != null && !jp.value().isEmpty() ? jp.value() : SNAKE.translate(c.getName()), c.getGenericType());
+    }
+    return keys;
+  }
+
+  private static List<Executable> creatorCandidates(Class<?> type) {
+    List<Executable> candidates = new ArrayList<>(List.of(type.getDeclaredConstructors()));
+    Stream.of(type.getDeclaredMethods()).filter(m -> Modifier.isStatic(m.getModifiers())).forEach(candidates::add);
+    return candidates;
+  }
+
+  private static Class<?> rawClass(Type t) {
+    if (t instanceof Class<?> c) {
+      return c;
+    }
+    if (t instanceof ParameterizedType p && p.getRawType() instanceof Class<?> c) {
+      return c;
+    }
+    return null;
+  }
+
+  private static Type typeArgument(Type t, int index) {
+    if (t instanceof ParameterizedType p && p.getActualTypeArguments().length > index) {
+      return p.getActualTypeArguments()[index];
+    }
+    return Object.class;
+  }
+
   private static SourceLocation location(JsonLocation l, String file) {
     if (l == null || l.getLineNr() < 1) {
       return new SourceLocation(file, 1, 1);
@@ -277,29 +401,9 @@ public final class YamlSupport {
    * {@code @JsonCreator}, else its record components in snake_case, else Jackson's known ids.
    */
   public static List<String> validKeys(Class<?> type, Collection<Object> known) {
-    if (type != null) {
-      List<Executable> candidates = new ArrayList<>(List.of(type.getDeclaredConstructors()));
-      Stream.of(type.getDeclaredMethods()).filter(m -> Modifier.isStatic(m.getModifiers())).forEach(candidates::add);
-      for (Executable ex : candidates) {
-        if (ex.isAnnotationPresent(JsonCreator.class)) {
-          List<String> keys = new ArrayList<>();
-          for (Parameter param : ex.getParameters()) {
-            JsonProperty jp = param.getAnnotation(JsonProperty.class);
-            if (jp != null) {
-              keys.add(jp.value());
-            }
-          }
-          if (!keys.isEmpty()) {
-            return keys;
-          }
-        }
-      }
-      if (type.isRecord()) {
-        List<String> keys = new ArrayList<>();
-        for (RecordComponent c : type.getRecordComponents()) {
-          JsonProperty jp = c.getAnnotation(JsonProperty.class);
-          keys.add(jp != null && !jp.value().isEmpty() ? jp.value() : SNAKE.translate(c.getName()));
-        }
+    if (type != null && (type.isRecord() || creatorCandidates(type).stream().anyMatch(e -> e.isAnnotationPresent(JsonCreator.class)))) {
+      List<String> keys = type.isRecord() ? List.copyOf(keyTypes(type).keySet()) : creatorKeys(type);
+      if (!keys.isEmpty()) {
         return keys;
       }
     }
@@ -308,6 +412,21 @@ public final class YamlSupport {
       known.forEach(k -> sorted.add(String.valueOf(k)));
     }
     return List.copyOf(sorted);
+  }
+
+  private static List<String> creatorKeys(Class<?> type) {
+    List<String> keys = new ArrayList<>();
+    for (Executable ex : creatorCandidates(type)) {
+      if (ex.isAnnotationPresent(JsonCreator.class)) {
+        for (Parameter param : ex.getParameters()) {
+          JsonProperty jp = param.getAnnotation(JsonProperty.class);
+          if (jp != null) {
+            keys.add(jp.value());
+          }
+        }
+      }
+    }
+    return keys;
   }
 
   private static String describeType(Class<?> t) {

@@ -148,6 +148,7 @@ class GatewayConfigLoaderTest {
       port out of range    | 'listen:\n  port: 70000\n'                        | '1:1'  | '2:3: listen.port: out of range: 70000 (valid: 0-65535)'
       port not a number    | 'listen:\n  port: abc\n'                          | '1:1'  | '2:3: listen.port: expected an integer, got ''abc'''
       unknown upstream key | ''                                                | 'url: https://api.openai.com\n    uri: x' | '5:5: upstreams.openai.uri: unknown key (valid: url, headers, connect_timeout_ms, timeout_ms)'
+      misspelled required  | ''                                                | 'uri: https://api.openai.com' | '4:5: upstreams.openai.uri: unknown key (valid: url, headers, connect_timeout_ms, timeout_ms)'
       bad url              | ''                                                | 'url: ftp://x' | '4:5: upstreams.openai.url: not an absolute http(s) URL: ''ftp://x'''
       relative url         | ''                                                | 'url: api.openai.com' | '4:5: upstreams.openai.url: not an absolute http(s) URL: ''api.openai.com'''
       zero timeout         | ''                                                | 'url: http://x\n    timeout_ms: 0' | '5:5: upstreams.openai.timeout_ms: must be > 0, was 0'
