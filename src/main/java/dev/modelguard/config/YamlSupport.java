@@ -66,7 +66,7 @@ public final class YamlSupport {
   private static final PropertyNamingStrategies.NamingBase SNAKE =
       (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
 
-  private static final Pattern KEY_PREFIX = Pattern.compile("([a-z_][a-z0-9_]*): (.+)", Pattern.DOTALL);
+  private static final Pattern KEY_PREFIX = Pattern.compile("(([a-z_][a-z0-9_]*)(?:\\[\\d+\\])*): (.+)", Pattern.DOTALL);
 
   private YamlSupport() {}
 
@@ -237,9 +237,9 @@ public final class YamlSupport {
       message = illegal.getMessage();
       Matcher keyed = KEY_PREFIX.matcher(message == null ? "" : message);
       if (e instanceof ValueInstantiationException v && keyed.matches()
-          && validKeys(v.getType().getRawClass(), List.of()).contains(keyed.group(1))) {
+          && validKeys(v.getType().getRawClass(), List.of()).contains(keyed.group(2))) {
         path = join(path, keyed.group(1));
-        message = keyed.group(2);
+        message = keyed.group(3);
       }
     } else if (e instanceof InvalidFormatException f) {
       message = "expected " + describeType(f.getTargetType()) + ", got '" + f.getValue() + "'";
@@ -345,7 +345,8 @@ public final class YamlSupport {
       }
     }
     for (RecordComponent c : type.getRecordComponents()) {
-      JsonProperty jp = c.getAnnotation(JsonProperty.class);
+      // @JsonProperty cannot target record components; javac propagates it to the accessor.
+      JsonProperty jp = c.getAccessor().getAnnotation(JsonProperty.class);
       keys.put(jp != null && !jp.value().isEmpty() ? jp.value() : SNAKE.translate(c.getName()), c.getGenericType());
     }
     return keys;

@@ -36,7 +36,7 @@ public final class PolicyCompiler {
   public static final int DEFAULT_BLOCK_STATUS = 400;
 
   private static final Pattern QUOTED = Pattern.compile("'([^']+)'");
-  private static final Pattern KEY_PREFIX = Pattern.compile("([a-z_][a-z0-9_]*): (.+)", Pattern.DOTALL);
+  private static final Pattern KEY_PREFIX = Pattern.compile("(([a-z_][a-z0-9_]*)(?:\\[\\d+\\])*): (.+)", Pattern.DOTALL);
 
   private final GuardRegistry registry;
 
@@ -162,8 +162,8 @@ public final class PolicyCompiler {
     String message = String.valueOf(e.getMessage());
     List<String> keys = YamlSupport.validKeys(configType, List.of());
     Matcher prefix = KEY_PREFIX.matcher(message);
-    if (prefix.matches() && keys.contains(prefix.group(1))) {
-      return fail(entry, prefix.group(1), prefix.group(2));
+    if (prefix.matches() && keys.contains(prefix.group(2))) {
+      return fail(entry, prefix.group(1), prefix.group(3));
     }
     ObjectNode config = entry.config();
     String found = null;

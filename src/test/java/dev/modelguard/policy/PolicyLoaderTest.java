@@ -109,6 +109,7 @@ class PolicyLoaderTest {
       unknown config key    | '  - guard: test-keyword\\n    wrods: [x]'                      | 'p.yaml:5:5: prompt[0].wrods: unknown key (valid: guard, name, threshold, action, words, category)'
       keyed invariant       | '  - guard: test-keyword\\n    words: []'                        | 'p.yaml:5:5: prompt[0].words: must list at least one word'
       prefixed invariant    | '  - guard: test-keyword\\n    words: [a]\\n    category: nope'   | 'p.yaml:6:5: prompt[0].category: unknown category ''nope'''
+      indexed invariant     | '  - guard: test-keyword\\n    words:\\n      - a\\n      - " "' | 'p.yaml:7:9: prompt[0].words[1]: must not be empty'
       unnamed invariant     | '  - guard: test-entities\\n    entities: [EMAIL, FOO]'          | 'p.yaml:5:5: prompt[0].entities: unknown entity ''FOO'' (valid: EMAIL, PHONE)'
       wrong config type     | '  - guard: test-keyword\\n    words: {a: 1}'                    | 'p.yaml:5:5: prompt[0].words: expected a list'
       entry not a mapping   | '  - test-keyword'                                              | 'p.yaml:4:5: prompt[0]: expected a mapping such as {guard: pii, action: redact}'
