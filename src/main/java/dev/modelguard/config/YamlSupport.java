@@ -33,7 +33,6 @@ import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -279,8 +278,7 @@ public final class YamlSupport {
     }
     if (raw.isRecord() && !raw.isAnnotationPresent(JsonDeserialize.class) && node.isObject()) {
       Map<String, Type> keys = keyTypes(raw);
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> field = it.next();
+      for (Map.Entry<String, JsonNode> field : node.properties()) {
         String child = join(path, field.getKey());
         if (!keys.containsKey(field.getKey())) {
           return new UnknownKey(child, List.copyOf(keys.keySet()));
@@ -298,8 +296,7 @@ public final class YamlSupport {
         }
       }
     } else if (Map.class.isAssignableFrom(raw) && node.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> field = it.next();
+      for (Map.Entry<String, JsonNode> field : node.properties()) {
         UnknownKey u = findUnknownKey(field.getValue(), typeArgument(type, 1), join(path, field.getKey()));
         if (u != null) {
           return u;

@@ -14,7 +14,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -169,8 +168,7 @@ public final class PolicyCompiler {
     String found = null;
     Matcher quoted = QUOTED.matcher(message);
     while (quoted.find()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = config.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> field = it.next();
+      for (Map.Entry<String, JsonNode> field : config.properties()) {
         if (holds(field.getValue(), quoted.group(1))) {
           if (found != null && !found.equals(field.getKey())) {
             return fail(entry, "", message);
