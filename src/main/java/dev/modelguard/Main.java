@@ -1,5 +1,11 @@
 package dev.modelguard;
 
+import dev.modelguard.cli.AuditCommand;
+import dev.modelguard.cli.CheckCommand;
+import dev.modelguard.cli.DemoCommand;
+import dev.modelguard.cli.MockLlmCommand;
+import dev.modelguard.cli.PolicyCommand;
+import dev.modelguard.cli.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,10 +15,30 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "modelguard 0.1.0",
     description = "AI security gateway: guard models and detectors in front of any LLM endpoint.",
-    subcommands = {})
-public final class Main {
+    subcommands = {
+      ServeCommand.class,
+      DemoCommand.class,
+      CheckCommand.class,
+      PolicyCommand.class,
+      AuditCommand.class,
+      MockLlmCommand.class
+    })
+public final class Main implements Runnable {
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.err);
+  }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns its exit code (0 success, 1 check failed, 2 usage error). */
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionStrategy(new CommandLine.RunLast());
+    int code = cli.execute(args);
+    return args.length == 0 ? 2 : code;
   }
 }

@@ -1,5 +1,6 @@
 package dev.modelguard.proxy;
 
+import dev.modelguard.config.GatewayConfig.Route;
 import dev.modelguard.policy.Policy;
 import dev.modelguard.policy.Redactor;
 import dev.modelguard.policy.ScanResult;

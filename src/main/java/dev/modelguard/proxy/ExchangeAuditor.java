@@ -60,7 +60,7 @@ public final class ExchangeAuditor implements Consumer<Exchange> {
         .policyVersion(ex.policy() != null ? ex.policy().version() : "-")
         .direction(direction)
         .verdict(Action.ALLOW)
-        .upstream(ex.route() != null ? ex.route().upstream().name() : null)
+        .upstream(ex.route() != null ? ex.route().upstream() : null)
         .status(ex.status())
         .latency(0, ex.upstreamMillis(), total);
     ex.notes().forEach(b::note);
@@ -78,7 +78,7 @@ public final class ExchangeAuditor implements Consumer<Exchange> {
         .direction(r.direction())
         .verdict(r.verdict())
         .enforced(r.enforced())
-        .upstream(ex.route() != null ? ex.route().upstream().name() : null)
+        .upstream(ex.route() != null ? ex.route().upstream() : null)
         .status(ex.status())
         .latency(r.guardsMillis(), ex.upstreamMillis(), total);
     r.categories().forEach(b::category);

@@ -1,5 +1,6 @@
 package dev.modelguard.proxy;
 
+import dev.modelguard.config.GatewayConfig;
 import dev.modelguard.policy.PolicyEngine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -26,16 +27,11 @@ public final class GatewayServer {
   /**
    * What the server needs, compiled from {@code gateway.yaml}.
    *
-   * @param host listen address
-   * @param port listen port (0 picks a free one)
-   * @param maxBodyBytes request bodies over this get 413
-   * @param routes the route table
+   * @param config the gateway configuration (listen address, body limit, upstreams, routes)
    * @param policies the loaded policies
-   * @param defaultPolicy policy for check requests that name none
    * @param auditor receives every finished exchange exactly once; must not block
    */
-  public record Settings(String host, int port, long maxBodyBytes, RouteTable routes, PolicyLookup policies,
-      String defaultPolicy, Consumer<Exchange> auditor) {}
+  public record Settings(GatewayConfig config, PolicyLookup policies, Consumer<Exchange> auditor) {}
 
   private final Vertx vertx;
   private final Settings settings;
@@ -49,29 +45,27 @@ public final class GatewayServer {
 
   /** Binds the port; the future fails when it cannot be bound. */
   public Future<HttpServer> start() {
-    for (Route route : settings.routes().routes()) {
-      Upstream u = route.upstream();
-      clients.computeIfAbsent(u.name(), n -> vertx.createHttpClient(
-          new HttpClientOptions().setConnectTimeout((int) u.connectTimeoutMs()).setKeepAlive(true)
-              .setTrustAll(false).setVerifyHost(true).setDecompressionSupported(false),
-          new PoolOptions().setHttp1MaxSize(256)));
-    }
+    GatewayConfig config = settings.config();
+    config.upstreams().forEach((name, u) -> clients.put(name, vertx.createHttpClient(
+        new HttpClientOptions().setConnectTimeout((int) u.connectTimeoutMs()).setKeepAlive(true)
+            .setTrustAll(false).setVerifyHost(true).setDecompressionSupported(false),
+        new PoolOptions().setHttp1MaxSize(256))));
     PolicyEngine engine = new PolicyEngine(vertx);
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
     router.get("/health/ready").handler(ctx -> json(ctx, 200, "{\"status\":\"ready\"}"));
-    router.route().handler(BodyHandler.create(false).setBodyLimit(settings.maxBodyBytes()));
-    router.post("/v1/guard/check").handler(new CheckHandler(settings.policies(), settings.defaultPolicy(), engine,
+    router.route().handler(BodyHandler.create(false).setBodyLimit(config.listen().maxBodyBytes()));
+    router.post("/v1/guard/check").handler(new CheckHandler(settings.policies(), config.defaultPolicy(), engine,
         settings.auditor()));
-    router.route().handler(new ProxyHandler(settings.routes(), settings.policies(), engine, clients,
+    router.route().handler(new ProxyHandler(config, settings.policies(), engine, clients,
         settings.auditor()));
     router.errorHandler(413, ctx -> rejected(ctx, GatewayException.badRequest(413, "body_too_large",
-        "request body exceeds the limit of " + settings.maxBodyBytes() + " bytes")));
+        "request body exceeds the limit of " + config.listen().maxBodyBytes() + " bytes")));
     router.errorHandler(400, ctx -> rejected(ctx, GatewayException.badRequest(400, "bad_request",
         "malformed request" + (ctx.failure() == null ? "" : ": " + ctx.failure().getMessage()))));
     router.errorHandler(500, ctx -> rejected(ctx, new GatewayException(500, GatewayException.INTERNAL,
         "internal_error", "internal error" + (ctx.failure() == null ? "" : ": " + ctx.failure()))));
-    return vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
+    return vertx.createHttpServer(new HttpServerOptions().setHost(config.listen().host()).setPort(config.listen().port())
             .setCompressionSupported(false))
         .requestHandler(router)
         .listen()

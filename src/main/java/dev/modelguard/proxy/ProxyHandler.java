@@ -25,6 +25,9 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
+import dev.modelguard.config.GatewayConfig;
+import dev.modelguard.config.GatewayConfig.Route;
+import dev.modelguard.config.GatewayConfig.Upstream;
 import java.net.ConnectException;
 import java.util.List;
 import java.util.Locale;
@@ -61,15 +64,15 @@ public final class ProxyHandler implements Handler<RoutingContext> {
       "connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding",
       "upgrade", "content-length", "content-encoding");
 
-  private final RouteTable routes;
+  private final GatewayConfig config;
   private final PolicyLookup policies;
   private final PolicyEngine engine;
   private final Map<String, HttpClient> clients;
   private final Consumer<Exchange> auditor;
 
-  public ProxyHandler(RouteTable routes, PolicyLookup policies, PolicyEngine engine, Map<String, HttpClient> clients,
+  public ProxyHandler(GatewayConfig config, PolicyLookup policies, PolicyEngine engine, Map<String, HttpClient> clients,
       Consumer<Exchange> auditor) {
-    this.routes = routes;
+    this.config = config;
     this.policies = policies;
     this.engine = engine;
     this.clients = clients;
@@ -91,7 +94,7 @@ public final class ProxyHandler implements Handler<RoutingContext> {
 
   private void start(RoutingContext ctx, Exchange ex) {
     String path = ctx.request().path();
-    Route route = routes.match(path).orElseThrow(() -> GatewayException.badRequest(404, "unknown_path",
+    Route route = config.route(path).orElseThrow(() -> GatewayException.badRequest(404, "unknown_path",
         "no route for path '" + path + "'"));
     ex.route(route);
     HttpMethod method = ctx.request().method();
@@ -148,14 +151,13 @@ public final class ProxyHandler implements Handler<RoutingContext> {
   }
 
   private void forward(RoutingContext ctx, Exchange ex, WireFormat format, ObjectNode request, Buffer body) {
-    Upstream upstream = ex.route().upstream();
-    HttpClient client = clients.get(upstream.name());
+    String upstreamName = ex.route().upstream();
+    Upstream upstream = config.upstreams().get(upstreamName);
+    HttpClient client = clients.get(upstreamName);
+    String query = ctx.request().query();
     RequestOptions options = new RequestOptions()
         .setMethod(ctx.request().method())
-        .setHost(upstream.url().getHost())
-        .setPort(upstream.port())
-        .setSsl(upstream.tls())
-        .setURI(upstream.pathFor(ctx.request().uri()))
+        .setAbsoluteURI(upstream.target(ex.route().upstreamPath(ctx.request().path()) + (query == null ? "" : "?" + query)))
         .setConnectTimeout(upstream.connectTimeoutMs())
         .setIdleTimeout(upstream.timeoutMs());
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
@@ -180,7 +182,7 @@ public final class ProxyHandler implements Handler<RoutingContext> {
             readWhole(up).onComplete(ar -> {
               try {
                 if (ar.failed()) {
-                  fail(ctx, ex, upstreamError(upstream, ar.cause()));
+                  fail(ctx, ex, upstreamError(upstreamName, upstream, ar.cause()));
                 } else {
                   answer(ctx, ex, format, up, ar.result());
                 }
@@ -192,7 +194,7 @@ public final class ProxyHandler implements Handler<RoutingContext> {
             });
           }
         })
-        .onFailure(e -> fail(ctx, ex, upstreamError(upstream, e)));
+        .onFailure(e -> fail(ctx, ex, upstreamError(upstreamName, upstream, e)));
   }
 
   /** Reads the upstream body, failing once the running total passes {@link #MAX_UPSTREAM_BODY}. */
@@ -226,7 +228,7 @@ public final class ProxyHandler implements Handler<RoutingContext> {
     }
     if (!json) {
       throw new GatewayException(502, GatewayException.UPSTREAM, "upstream_bad_response", "upstream '"
-          + ex.route().upstream().name() + "' answered " + status + " with Content-Type '"
+          + ex.route().upstream() + "' answered " + status + " with Content-Type '"
           + up.getHeader(HttpHeaders.CONTENT_TYPE) + "', not JSON: the answer cannot be checked");
     }
     JsonNode response;
@@ -234,7 +236,7 @@ public final class ProxyHandler implements Handler<RoutingContext> {
       response = Jsons.MAPPER.readTree(upBody.getBytes());
     } catch (java.io.IOException e) {
       throw new GatewayException(502, GatewayException.UPSTREAM, "upstream_bad_response", "upstream '"
-          + ex.route().upstream().name() + "' answered with invalid JSON: the answer cannot be checked", e);
+          + ex.route().upstream() + "' answered with invalid JSON: the answer cannot be checked", e);
     }
     List<Segment> segments = format.responseSegments(response);
     engine.scan(ex.policy(), Direction.RESPONSE, segments, ex.redactor()).onComplete(ar -> {
@@ -354,19 +356,19 @@ public final class ProxyHandler implements Handler<RoutingContext> {
     return new GatewayException(500, GatewayException.INTERNAL, "internal_error", "internal error: " + e, e);
   }
 
-  private static GatewayException upstreamError(Upstream upstream, Throwable e) {
+  private static GatewayException upstreamError(String name, Upstream upstream, Throwable e) {
     if (e instanceof GatewayException g) {
       return g;
     }
     if (e instanceof TimeoutException || e instanceof ConnectTimeoutException) {
-      return new GatewayException(504, GatewayException.UPSTREAM, "upstream_timeout", "upstream '" + upstream.name()
+      return new GatewayException(504, GatewayException.UPSTREAM, "upstream_timeout", "upstream '" + name
           + "' did not answer in time (" + e.getMessage() + ")", e);
     }
     if (e instanceof ConnectException) {
       return new GatewayException(502, GatewayException.UPSTREAM, "upstream_unreachable", "upstream '"
-          + upstream.name() + "' is unreachable at " + upstream.url() + ": " + e.getMessage(), e);
+          + name + "' is unreachable at " + upstream.url() + ": " + e.getMessage(), e);
     }
-    return new GatewayException(502, GatewayException.UPSTREAM, "upstream_failed", "upstream '" + upstream.name()
+    return new GatewayException(502, GatewayException.UPSTREAM, "upstream_failed", "upstream '" + name
         + "' failed: " + e, e);
   }
 }

@@ -1,0 +1,105 @@
+package dev.modelguard.proxy;
+
+import dev.modelguard.audit.AuditSink;
+import dev.modelguard.audit.JsonlAuditSink;
+import dev.modelguard.config.ConfigException;
+import dev.modelguard.config.GatewayConfig;
+import dev.modelguard.config.GatewayConfig.Route;
+import dev.modelguard.policy.GuardRegistry;
+import dev.modelguard.policy.PolicyLoader;
+import dev.modelguard.policy.PolicySet;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running gateway: compiled policies, the audit sink and the HTTP server, started from a
+ * configuration. Used by {@code serve}, {@code demo} and the integration tests, so they all run the
+ * same wiring.
+ *
+ * <p>{@link #start} blocks the calling thread (never call it on an event loop) until the port is
+ * bound or start-up failed; {@link #close} stops the server and drains the audit log.
+ */
+public final class Gateway implements AutoCloseable {
+  private final GatewayConfig config;
+  private final PolicySet policies;
+  private final AuditSink audit;
+  private final GatewayServer server;
+
+  private Gateway(GatewayConfig config, PolicySet policies, AuditSink audit, GatewayServer server) {
+    this.config = config;
+    this.policies = policies;
+    this.audit = audit;
+    this.server = server;
+  }
+
+  /**
+   * Loads the policies, opens the audit log and starts listening.
+   *
+   * @throws ConfigException when a policy is invalid or a route names a policy that is not loaded
+   * @throws UncheckedIOException when the audit log cannot be opened
+   * @throws IllegalStateException when the port cannot be bound
+   */
+  public static Gateway start(Vertx vertx, GatewayConfig config, GuardRegistry registry) {
+    PolicySet policies = PolicyLoader.loadDirectory(config.policies(), registry);
+    List<String> errors = new ArrayList<>();
+    for (int i = 0; i < config.routes().size(); i++) {
+      Route r = config.routes().get(i);
+      if (policies.get(r.policy()).isEmpty()) {
+        errors.add("routes[" + i + "].policy: no policy named '" + r.policy() + "' in " + config.policies()
+            + " (loaded: " + String.join(", ", policies.names()) + ")");
+      }
+    }
+    if (!errors.isEmpty()) {
+      throw new ConfigException(errors);
+    }
+    AuditSink audit;
+    try {
+      audit = new JsonlAuditSink(config.audit().path());
+    } catch (IOException e) {
+      throw new UncheckedIOException("audit.path: cannot open " + config.audit().path() + ": " + e.getMessage(), e);
+    }
+    GatewayServer server = new GatewayServer(vertx,
+        new GatewayServer.Settings(config, policies::get, new ExchangeAuditor(audit)));
+    try {
+      server.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      audit.close();
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new IllegalStateException("cannot listen on " + config.listen().host() + ":" + config.listen().port()
+          + ": " + cause.getMessage(), cause);
+    }
+    return new Gateway(config, policies, audit, server);
+  }
+
+  /** The bound port. */
+  public int port() {
+    return server.port();
+  }
+
+  public GatewayConfig config() {
+    return config;
+  }
+
+  public PolicySet policies() {
+    return policies;
+  }
+
+  public AuditSink audit() {
+    return audit;
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // Closing anyway: the audit log below matters more than a clean socket close.
+    } finally {
+      audit.close();
+    }
+  }
+}
