@@ -34,7 +34,7 @@ public final class PiiGuard implements Guard {
 
   /** Every entity this guard knows, in the order they are checked. */
   public static final List<String> ENTITIES = List.of(
-      "EMAIL", "CN_ID", "IBAN", "CN_BANK_CARD", "CREDIT_CARD", "US_SSN", "CN_MOBILE", "PHONE", "IPV4", "IPV6");
+      "EMAIL", "CN_ID", "IBAN", "CN_BANK_CARD", "CREDIT_CARD", "US_SSN", "CN_MOBILE", "PHONE", "IPV6", "IPV4");
 
   /** Not inside a longer ASCII letter/digit run, nor the fraction part of a decimal number. */
   private static final String B = "(?<![0-9A-Za-z])(?<!\\d[.,])";
@@ -62,7 +62,7 @@ public final class PiiGuard implements Guard {
       "(?<![0-9A-Za-z.\\-_])(?:(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)"
       + "(?![0-9A-Za-z]|\\.\\d)");
   private static final Pattern IPV6 = Pattern.compile(
-      "(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\\d{1,3}\\.){3}\\d{1,3})?(?![0-9A-Za-z:])");
+      "(?<![0-9A-Za-z:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\\d{1,3}\\.){3}\\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z:]|\\.\\d)");
   private static final Pattern IBAN_START = Pattern.compile("(?<![A-Za-z0-9])([A-Z]{2})\\d{2}(?=[ ]?[A-Z0-9])");
 
   private static final Set<String> CN_PROVINCES = Set.of(
@@ -131,11 +131,11 @@ public final class PiiGuard implements Guard {
       add(found, nt, "PHONE", PHONE_US.matcher(text), null);
       add(found, nt, "PHONE", PHONE_TRUNK.matcher(text), s -> digitCount(s) >= 10 && digitCount(s) <= 12);
     }
-    if (entities.contains("IPV4")) {
-      add(found, nt, "IPV4", IPV4.matcher(text), null);
-    }
     if (entities.contains("IPV6")) {
       add(found, nt, "IPV6", IPV6.matcher(text), PiiGuard::validIpv6);
+    }
+    if (entities.contains("IPV4")) {
+      add(found, nt, "IPV4", IPV4.matcher(text), null);
     }
     return RuleSupport.dropOverlaps(found);
   }
@@ -307,8 +307,8 @@ public final class PiiGuard implements Guard {
       }
     }
     if (doubleColon >= 0) {
-      // "::" alone or with one short group is too often C++ or Rust scope syntax to report.
-      return units <= 7 && units >= 1 && s.length() >= 3 && (units >= 2 || s.equals("::1"));
+      // Without a digit or with a single group, "::" is far more often C++ or Rust scope syntax.
+      return units <= 7 && (units >= 2 && s.chars().anyMatch(Character::isDigit) || s.equals("::1"));
     }
     return units == 8;
   }
