@@ -150,7 +150,7 @@ public final class SecretsGuard implements Guard {
           + "[\"']?([^\\s\"']+)", 1, SecretsGuard::passwordValue, GENERIC_SCORE),
       f(GENERIC_SECRET, "(?i)\\bpassword(?: for [^.\\n]{1,40}?)? is\\s+[\"']([^\"'\\s]{4,64})[\"']", 1,
           SecretsGuard::passwordValue, GENERIC_SCORE),
-      f(GENERIC_SECRET, "(?:密码|口令|密钥)(?:是|为|：|:)\\s*([\\x21-\\x7e]{6,64})(?![\\x21-\\x7e])", 1,
+      f(GENERIC_SECRET, "(?:密码|口令|密钥)(?:是|为|：|:)\\s*([!-~&&[^,;]]{6,64})(?![!-~&&[^,;]])", 1,
           v -> passwordValue(v) && hasDigit(v), GENERIC_SCORE),
       f(GENERIC_SECRET, "<add\\s+key=\"[^\"]*(?i:password|passwd|pwd|secret|token|apikey|api_key)\"\\s+value=\"([^\"]+)\"", 1,
           SecretsGuard::passwordValue, GENERIC_SCORE));
