@@ -135,7 +135,7 @@ public final class PiiGuard implements Guard {
       add(found, nt, "IPV6", IPV6.matcher(text), PiiGuard::validIpv6);
     }
     if (entities.contains("IPV4")) {
-      add(found, nt, "IPV4", IPV4.matcher(text), null);
+      add(found, nt, "IPV4", IPV4.matcher(text), PiiGuard::hostAddress);
     }
     return RuleSupport.dropOverlaps(found);
   }
@@ -234,6 +234,9 @@ public final class PiiGuard implements Guard {
     if (four >= 3528 && four <= 3589) {
       return len >= 16 && len <= 19;
     }
+    if (four == 2131 || four == 1800) {
+      return len == 15;
+    }
     if ((three >= 300 && three <= 305) || two == 36 || two == 38 || two == 39) {
       return len >= 14 && len <= 19;
     }
@@ -276,6 +279,11 @@ public final class PiiGuard implements Guard {
       numeric.append(Character.isDigit(c) ? String.valueOf(c) : String.valueOf(c - 'A' + 10));
     }
     return new BigInteger(numeric.toString()).mod(BigInteger.valueOf(97)).intValue() == 1;
+  }
+
+  /** Netmasks and the unspecified address name no host, so they say nothing about a person. */
+  private static boolean hostAddress(String ip) {
+    return !ip.equals("0.0.0.0") && !ip.startsWith("255.");
   }
 
   /** Strict textual IPv6 check (RFC 4291 section 2.2); no resolver is involved. */

@@ -40,7 +40,10 @@ public final class SecretsGuard implements Guard {
 
   private static final List<Family> FAMILIES = List.of(
       f("PRIVATE_KEY", "-----BEGIN[ A-Z0-9]{0,20} PRIVATE KEY(?: BLOCK)?-----"
-          + "(?:[\\s\\S]*?-----END[ A-Z0-9]{0,20} PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\\s\"'\\\\+:,-]*)"),
+          // Without an END line (a cut-off window or a truncated paste) the block runs as far as
+          // base64 lines continue, also through string-literal quotes and escaped newlines.
+          + "(?:[\\s\\S]{0,8192}?-----END[ A-Z0-9]{0,20} PRIVATE KEY(?: BLOCK)?-----"
+          + "|(?:(?:\\s|\\\\[rn]|[\"'+,])*[A-Za-z0-9+/=]{16,})*)"),
       f("PRIVATE_KEY", "(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,}={0,2}", 0,
           SecretsGuard::base64PemPrivateKey, 1.0),
       f("PRIVATE_KEY", "PuTTY-User-Key-File-\\d: [^\\n]+\\nEncryption: [^\\n]+\\nComment: [^\\n]*\\nPublic-Lines: \\d+"

@@ -45,6 +45,7 @@ class PiiGuardTest {
       "card 4111 1111 1111 1111 exp 12/27|CREDIT_CARD|4111 1111 1111 1111",
       "mc 5500-0000-0000-0004.|CREDIT_CARD|5500-0000-0000-0004",
       "amex 378282246310005|CREDIT_CARD|378282246310005",
+      "JCB 3530111333300000 ok|CREDIT_CARD|3530111333300000",
       "卡号4111111111111111谢谢|CREDIT_CARD|4111111111111111",
       "visa 4111\u200B1111\u200B1111\u200B1111|CREDIT_CARD|4111\u200B1111\u200B1111\u200B1111",
       "银行卡6217001234567890122请转账|CN_BANK_CARD|6217001234567890122",
@@ -91,6 +92,7 @@ class PiiGuardTest {
       "ratio 0.6511772622175621",            // decimal fraction
       "1.2.3.4.5 is not an address",         // five parts
       "999.1.1.1 is out of range",
+      "listen 0.0.0.0 mask 255.255.255.0",
       "std::vector<int> and a::b",           // scope syntax
       "MAC 00:1A:2B:3C:4D:5E",
       "SSN 000-12-3456, 666-12-3456, 900-12-3456, 123-00-4567, 123-45-0000",
