@@ -274,6 +274,12 @@ public final class SecretsGuard implements Guard {
     }
   }
 
+  /**
+   * Whether {@code value}, assigned to the secret-sounding {@code key}, is a real secret. Passwords
+   * are chosen by people, so a password key accepts any non-placeholder word of five or more
+   * characters; token and key names also label ordinary settings ({@code sort_key}, {@code
+   * cache_key}), so their values must look random: long, high entropy, and not plain words.
+   */
   static boolean isGenericSecret(String key, String value, boolean quoted) {
     if (isPlaceholder(value) || value.indexOf(' ') >= 0) {
       return false;
