@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -76,7 +75,6 @@ class ShippedFilesTest {
   }
 
   @Test
-  @Disabled("needs rule guards from the rules branch")
   void shippedPoliciesLoad() {
     PolicySet set = PolicyLoader.loadDirectory(Path.of("policies"), GuardRegistry.load());
     assertEquals(List.of("default", "monitor", "strict"), List.copyOf(set.names()));

@@ -62,7 +62,7 @@ public final class ExchangeAuditor implements Consumer<Exchange> {
         .verdict(Action.ALLOW)
         .upstream(ex.route() != null ? ex.route().upstream() : null)
         .status(ex.status())
-        .latency(0, ex.upstreamMillis(), total);
+        .latency(0, round(ex.upstreamMillis()), round(total));
     ex.notes().forEach(b::note);
     return b;
   }
@@ -80,7 +80,7 @@ public final class ExchangeAuditor implements Consumer<Exchange> {
         .enforced(r.enforced())
         .upstream(ex.route() != null ? ex.route().upstream() : null)
         .status(ex.status())
-        .latency(r.guardsMillis(), ex.upstreamMillis(), total);
+        .latency(round(r.guardsMillis()), round(ex.upstreamMillis()), round(total));
     r.categories().forEach(b::category);
     r.errors().forEach(e -> b.error(e.guard(), "segment " + e.segment() + ": " + e.message()));
     if (withNotes) {
@@ -118,6 +118,10 @@ public final class ExchangeAuditor implements Consumer<Exchange> {
       b.text(stored.toString());
     }
     return b.build();
+  }
+
+  private static double round(double millis) {
+    return Math.round(millis * 1000) / 1000.0;
   }
 
   private static AuditFinding shifted(AppliedFinding a, int base, int start, int end) {
