@@ -55,7 +55,8 @@ class PolicyCommandTest {
     Path bad = write("bad.yaml", "version: 1\nname: bad\nprompt:\n  - guard: nope\n  - guard: test-keyword\n    words: []\n");
     assertEquals(1, run("validate", ok.toString(), bad.toString()));
     assertEquals(ok + ": ok (policy ok, 0 prompt guards, 0 response guards)\n"
-        + bad + ":4:5: prompt[0].guard: unknown guard 'nope' (valid: test-entities, test-keyword)\n"
+        + bad + ":4:5: prompt[0].guard: unknown guard 'nope' (valid: "
+        + String.join(", ", dev.modelguard.policy.GuardRegistry.load().types()) + ")\n"
         + bad + ":6:5: prompt[1].words: must list at least one word\n", out.toString());
   }
 
