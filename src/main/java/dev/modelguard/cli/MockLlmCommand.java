@@ -24,12 +24,9 @@ public class MockLlmCommand implements Callable<Integer> {
     MockLlm mock = new MockLlm(vertx);
     mock.start(host, port).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     System.err.printf("mock LLM listening on http://%s:%d/v1%n", host, mock.port());
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      vertx.close();
-      stopped.countDown();
-    }));
-    stopped.await();
+    // Runs until the process is stopped; never returns (see ServeCommand.awaitShutdown).
+    Runtime.getRuntime().addShutdownHook(new Thread(vertx::close));
+    new CountDownLatch(1).await();
     return 0;
   }
 }

@@ -53,14 +53,16 @@ public class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Blocks until the JVM is asked to stop, then closes the gateway so the audit log is drained. */
+  /**
+   * Blocks until the JVM is asked to stop (Ctrl-C, SIGTERM), then closes the gateway from the
+   * shutdown hook so the audit log is drained. The calling thread never returns: returning would
+   * let {@code main} call {@code System.exit} while the hook runs, which deadlocks the JVM.
+   */
   static void awaitShutdown(Gateway gateway, Vertx vertx) throws InterruptedException {
-    CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       gateway.close();
       vertx.close();
-      stopped.countDown();
     }, "modelguard-shutdown"));
-    stopped.await();
+    new CountDownLatch(1).await();
   }
 }
