@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "policy",
     mixinStandardHelpOptions = true,
-    description = "Validate and test policy files.",
+    description = "Validate policy files.",
     subcommands = {PolicyCommand.Validate.class})
 public class PolicyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
