@@ -36,6 +36,26 @@ public final class JsonText {
   }
 
   /**
+   * Adds a segment for every non-empty string inside {@code node} (objects and arrays walked
+   * depth-first), for structured text such as Anthropic's tool-use {@code input}.
+   */
+  public static void addStringLeaves(List<Segment> out, Direction direction, String role, String pointer, JsonNode node) {
+    if (node == null) {
+      return;
+    }
+    if (node.isTextual()) {
+      addText(out, direction, role, pointer, node);
+    } else if (node.isObject()) {
+      node.properties().forEach(e -> addStringLeaves(out, direction, role,
+          pointer + "/" + e.getKey().replace("~", "~0").replace("/", "~1"), e.getValue()));
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        addStringLeaves(out, direction, role, pointer + "/" + i, node.get(i));
+      }
+    }
+  }
+
+  /**
    * Adds segments for a prompt input that may be a string or an array of strings (OpenAI
    * {@code prompt} / {@code input}). Token-id arrays cannot be scanned, so they are refused rather
    * than let through unguarded.

@@ -2,6 +2,9 @@ package dev.modelguard.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelguard.api.sse.SseEvent;
+import dev.modelguard.api.sse.StreamChunk;
+import dev.modelguard.api.sse.StreamPiece;
 import dev.modelguard.guard.Direction;
 import dev.modelguard.guard.Segment;
 import dev.modelguard.proxy.GatewayException;
@@ -9,11 +12,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * OpenAI {@code POST /v1/chat/completions}: system, developer, user, assistant and tool messages
- * (string or multi-part content), assistant tool-call arguments and tool descriptions are prompt
- * segments; each choice's message content and tool-call arguments are response segments.
+ * OpenAI {@code POST /v1/chat/completions} (and the many compatible servers): system, developer,
+ * user, assistant and tool messages (string or multi-part content), assistant tool-call arguments
+ * and tool descriptions are prompt segments; each choice's content, refusal, reasoning text and
+ * tool-call arguments are response segments, in whole answers and in stream chunks.
  */
 public final class OpenAiChat implements WireFormat {
+
+  /** Message fields that hold text the model wrote, besides {@code content}. */
+  private static final List<String> EXTRA_TEXT_FIELDS = List.of("refusal", "reasoning_content");
 
   @Override
   public String name() {
@@ -59,9 +66,44 @@ public final class OpenAiChat implements WireFormat {
       String at = "/choices/" + i + "/message";
       JsonNode message = choices.get(i).path("message");
       addContent(out, Direction.RESPONSE, "assistant", at + "/content", message.get("content"), null);
+      for (String field : EXTRA_TEXT_FIELDS) {
+        JsonText.addText(out, Direction.RESPONSE, "assistant", at + "/" + field, message.get(field));
+      }
       addToolCalls(out, Direction.RESPONSE, at, message.get("tool_calls"));
     }
     return out;
+  }
+
+  @Override
+  public StreamChunk streamChunk(SseEvent event) {
+    if ("[DONE]".equals(event.data())) {
+      return StreamChunk.opaque(event);
+    }
+    JsonNode json = WireFormat.parseData(event);
+    List<StreamPiece> pieces = new ArrayList<>();
+    JsonNode choices = json.path("choices");
+    for (int i = 0; i < choices.size(); i++) {
+      JsonNode choice = choices.get(i);
+      String channel = "choice" + choice.path("index").asInt(i);
+      String at = "/choices/" + i + "/delta";
+      JsonNode delta = choice.path("delta");
+      addPiece(pieces, channel, at + "/content", delta.get("content"));
+      for (String field : EXTRA_TEXT_FIELDS) {
+        addPiece(pieces, channel + "." + field, at + "/" + field, delta.get(field));
+      }
+      JsonNode calls = delta.path("tool_calls");
+      for (int k = 0; k < calls.size(); k++) {
+        addPiece(pieces, channel + ".tool" + calls.get(k).path("index").asInt(k),
+            at + "/tool_calls/" + k + "/function/arguments", calls.get(k).path("function").get("arguments"));
+      }
+    }
+    return new StreamChunk(event, json, pieces);
+  }
+
+  static void addPiece(List<StreamPiece> pieces, String channel, String pointer, JsonNode node) {
+    if (node != null && node.isTextual() && !node.textValue().isEmpty()) {
+      pieces.add(new StreamPiece(channel, pointer, node.textValue(), false));
+    }
   }
 
   /** Content may be a string, null, or an array of parts of which the {@code text} ones are read. */

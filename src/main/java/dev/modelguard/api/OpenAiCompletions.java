@@ -2,6 +2,9 @@ package dev.modelguard.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelguard.api.sse.SseEvent;
+import dev.modelguard.api.sse.StreamChunk;
+import dev.modelguard.api.sse.StreamPiece;
 import dev.modelguard.guard.Direction;
 import dev.modelguard.guard.Segment;
 import java.util.ArrayList;
@@ -21,6 +24,21 @@ public final class OpenAiCompletions implements WireFormat {
     JsonText.addStringOrArray(out, "prompt", request.get("prompt"), true);
     JsonText.addText(out, Direction.PROMPT, "user", "/suffix", request.get("suffix"));
     return out;
+  }
+
+  @Override
+  public StreamChunk streamChunk(SseEvent event) {
+    if ("[DONE]".equals(event.data())) {
+      return StreamChunk.opaque(event);
+    }
+    JsonNode json = WireFormat.parseData(event);
+    List<StreamPiece> pieces = new ArrayList<>();
+    JsonNode choices = json.path("choices");
+    for (int i = 0; i < choices.size(); i++) {
+      OpenAiChat.addPiece(pieces, "choice" + choices.get(i).path("index").asInt(i), "/choices/" + i + "/text",
+          choices.get(i).get("text"));
+    }
+    return new StreamChunk(event, json, pieces);
   }
 
   @Override

@@ -12,6 +12,8 @@ public final class WireFormats {
 
   private static final List<Entry> ENTRIES = List.of(
       new Entry("/chat/completions", new OpenAiChat()),
+      new Entry("/responses", new OpenAiResponses()),
+      new Entry("/messages", new AnthropicMessages()),
       new Entry("/completions", new OpenAiCompletions()),
       new Entry("/embeddings", new OpenAiEmbeddings()));
 

@@ -17,6 +17,7 @@ import java.util.Objects;
  * @param auditText how much text audit events keep
  * @param prompt rules run on prompt segments, in file order
  * @param response rules run on response segments, in file order
+ * @param streaming how streamed responses are guarded
  */
 public record Policy(
     String name,
@@ -27,13 +28,15 @@ public record Policy(
     int blockStatus,
     AuditText auditText,
     List<GuardRule> prompt,
-    List<GuardRule> response) {
+    List<GuardRule> response,
+    Streaming streaming) {
 
   public Policy {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(version, "version");
     prompt = List.copyOf(prompt);
     response = List.copyOf(response);
+    Objects.requireNonNull(streaming, "streaming");
   }
 
   /** The rules for one direction. */

@@ -71,7 +71,7 @@ public final class PolicyCompiler {
         file.budgetMs() != null ? file.budgetMs() : DEFAULT_BUDGET_MS,
         file.blockStatus() != null ? file.blockStatus() : DEFAULT_BLOCK_STATUS,
         file.audit() != null && file.audit().text() != null ? file.audit().text() : AuditText.REDACTED,
-        prompt, response);
+        prompt, response, file.streaming() == null ? Streaming.DEFAULT : file.streaming().resolve());
   }
 
   /**

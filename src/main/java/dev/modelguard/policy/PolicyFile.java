@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
  * @param prompt entries run on prompts, in order, or null when the key is absent
  * @param response entries run on responses, in order, or null when the key is absent
  * @param audit audit settings, or null
+ * @param streaming the {@code streaming:} block, or null
  */
 public record PolicyFile(
     int version,
@@ -39,7 +40,8 @@ public record PolicyFile(
     Integer blockStatus,
     List<GuardEntry> prompt,
     List<GuardEntry> response,
-    AuditSettings audit) {
+    AuditSettings audit,
+    Streaming.Settings streaming) {
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]*");
 
@@ -78,11 +80,13 @@ public record PolicyFile(
       @JsonProperty("block_status") Integer blockStatus,
       @JsonProperty("prompt") List<GuardEntry> prompt,
       @JsonProperty("response") List<GuardEntry> response,
-      @JsonProperty("audit") AuditSettings audit) {
+      @JsonProperty("audit") AuditSettings audit,
+      @JsonProperty("streaming") Streaming.Settings streaming) {
     if (version == null) {
       throw new InvalidKeyException("version", "is required (write version: 1)");
     }
-    return new PolicyFile(version, name, extendsName, mode, onError, budgetMs, blockStatus, prompt, response, audit);
+    return new PolicyFile(version, name, extendsName, mode, onError, budgetMs, blockStatus, prompt, response, audit,
+        streaming);
   }
 
   /**
@@ -98,7 +102,8 @@ public record PolicyFile(
         onError != null ? onError : parent.onError(),
         budgetMs != null ? budgetMs : parent.budgetMs(),
         blockStatus != null ? blockStatus : parent.blockStatus(),
-        merge(parent.prompt(), prompt), merge(parent.response(), response), mergedAudit);
+        merge(parent.prompt(), prompt), merge(parent.response(), response), mergedAudit,
+        Streaming.Settings.over(streaming, parent.streaming()));
   }
 
   private static List<GuardEntry> merge(List<GuardEntry> parent, List<GuardEntry> child) {

@@ -52,7 +52,7 @@ class PolicyEngineTest {
   }
 
   private static Policy policy(Mode mode, OnError onError, List<GuardRule> prompt) {
-    return new Policy("t", "sha256:x", mode, onError, 50, 400, AuditText.REDACTED, prompt, List.of());
+    return new Policy("t", "sha256:x", mode, onError, 50, 400, AuditText.REDACTED, prompt, List.of(), Streaming.DEFAULT);
   }
 
   private static ScanResult scan(Policy p, String... texts) throws Exception {

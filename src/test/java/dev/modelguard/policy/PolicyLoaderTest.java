@@ -274,7 +274,7 @@ class PolicyLoaderTest {
 
   @Test
   void compilerRefusesUnresolvedExtends() {
-    PolicyFile f = new PolicyFile(1, "c", "base", null, null, null, null, null, null, null);
+    PolicyFile f = new PolicyFile(1, "c", "base", null, null, null, null, null, null, null, null);
     assertThrows(IllegalArgumentException.class, () -> new PolicyCompiler(REGISTRY).compile(f, "v", dir));
   }
 }
