@@ -14,6 +14,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 
 /**
  * Runs a policy's guards over segments and decides.
@@ -25,7 +28,21 @@ import java.util.concurrent.TimeUnit;
  * The returned future never fails because of a guard.
  */
 public final class PolicyEngine {
+  /** Cached text, in characters, summed over entries: bounds the verdict cache's memory (about 2 bytes a char). */
+  private static final long CACHE_MAX_CHARS = 16L * 1024 * 1024;
+
   private final Vertx vertx;
+  /**
+   * Findings per (guard instance, text). Chat clients resend the whole history every turn, so
+   * turn 21 would rescan 40 messages; with this cache it scans the new ones. Guards are
+   * deterministic, and a reload compiles new guard instances, so entries never go stale.
+   */
+  private final Cache<CacheKey, List<Finding>> cache = Caffeine.newBuilder()
+      .maximumWeight(CACHE_MAX_CHARS)
+      .weigher((CacheKey k, List<Finding> v) -> k.text().length() + 64)
+      .build();
+
+  private record CacheKey(Guard guard, String text) {}
 
   public PolicyEngine(Vertx vertx) {
     this.vertx = vertx;
@@ -37,8 +54,17 @@ public final class PolicyEngine {
    * @param redactor the request's redactor, shared between directions so placeholders stay consistent
    */
   public Future<ScanResult> scan(Policy policy, Direction direction, List<Segment> segments, Redactor redactor) {
+    return scan(policy, direction, segments, redactor, rule -> true);
+  }
+
+  /**
+   * Like {@link #scan(Policy, Direction, List, Redactor)}, running only the rules {@code which}
+   * accepts (a stream scanner runs window guards on windows and whole-text guards on whole texts).
+   */
+  public Future<ScanResult> scan(Policy policy, Direction direction, List<Segment> segments, Redactor redactor,
+      Predicate<GuardRule> which) {
     long started = System.nanoTime();
-    List<GuardRule> rules = policy.rules(direction);
+    List<GuardRule> rules = policy.rules(direction).stream().filter(which).toList();
     List<Future<Outcome>> outcomes = new ArrayList<>(rules.size() * Math.max(1, segments.size()));
     for (GuardRule rule : rules) {
       for (int i = 0; i < segments.size(); i++) {
@@ -59,25 +85,37 @@ public final class PolicyEngine {
     });
   }
 
-  /** One guard on one segment: its findings, or why it failed. */
-  private record Outcome(GuardRule rule, int segment, List<Finding> findings, String error) {}
+  /** One guard on one segment: its findings, or why it failed; {@code cached} when no guard ran. */
+  private record Outcome(GuardRule rule, int segment, List<Finding> findings, String error, boolean cached) {}
 
   private Future<Outcome> run(GuardRule rule, int index, Segment segment, long budgetMs) {
     Guard guard = rule.guard();
+    CacheKey key = new CacheKey(guard, segment.text());
+    List<Finding> hit = cache.getIfPresent(key);
+    if (hit != null) {
+      return Future.succeededFuture(new Outcome(rule, index, hit, null, true));
+    }
+    Future<Outcome> outcome;
     if (!guard.blocking()) {
       long t0 = System.nanoTime();
-      Outcome outcome = inspect(rule, index, segment);
+      Outcome o = inspect(rule, index, segment);
       long tookMs = (System.nanoTime() - t0) / 1_000_000;
-      if (outcome.error == null && tookMs > budgetMs) {
-        outcome = new Outcome(rule, index, outcome.findings, overBudget(budgetMs, tookMs));
+      if (o.error == null && tookMs > budgetMs) {
+        o = new Outcome(rule, index, o.findings, overBudget(budgetMs, tookMs), false);
       }
-      return Future.succeededFuture(outcome);
+      outcome = Future.succeededFuture(o);
+    } else {
+      long t0 = System.nanoTime();
+      outcome = vertx.executeBlocking(() -> inspect(rule, index, segment), false)
+          .timeout(budgetMs, TimeUnit.MILLISECONDS)
+          .otherwise(e -> new Outcome(rule, index, List.of(),
+              overBudget(budgetMs, (System.nanoTime() - t0) / 1_000_000), false));
     }
-    long t0 = System.nanoTime();
-    return vertx.executeBlocking(() -> inspect(rule, index, segment), false)
-        .timeout(budgetMs, TimeUnit.MILLISECONDS)
-        .otherwise(e -> new Outcome(rule, index, List.of(),
-            overBudget(budgetMs, (System.nanoTime() - t0) / 1_000_000)));
+    return outcome.onSuccess(o -> {
+      if (o.error == null) {
+        cache.put(key, List.copyOf(o.findings));
+      }
+    });
   }
 
   private static String overBudget(long budgetMs, long tookMs) {
@@ -87,10 +125,10 @@ public final class PolicyEngine {
   private static Outcome inspect(GuardRule rule, int index, Segment segment) {
     try {
       List<Finding> findings = rule.guard().inspect(segment);
-      return new Outcome(rule, index, findings == null ? List.of() : findings, null);
+      return new Outcome(rule, index, findings == null ? List.of() : findings, null, false);
     } catch (Exception | LinkageError e) {
       String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
-      return new Outcome(rule, index, List.of(), message);
+      return new Outcome(rule, index, List.of(), message, false);
     }
   }
 
@@ -131,7 +169,15 @@ public final class PolicyEngine {
       toRedact.forEach((segment, findings) ->
           redacted.put(segment, redactor.redact(segments.get(segment).text(), findings).text()));
     }
+    java.util.BitSet scanned = new java.util.BitSet();
+    for (Outcome o : outcomes) {
+      if (!o.cached) {
+        scanned.set(o.segment);
+      }
+    }
+    int nonEmpty = (int) segments.stream().filter(s -> !s.text().isEmpty()).count();
     return new ScanResult(policy, direction, List.copyOf(segments), verdict, List.copyOf(categories),
-        List.copyOf(applied), List.copyOf(errors), Map.copyOf(redacted), millis);
+        List.copyOf(applied), List.copyOf(errors), Map.copyOf(redacted), millis, scanned.cardinality(),
+        nonEmpty - scanned.cardinality());
   }
 }

@@ -64,7 +64,8 @@ public final class Redactor {
     return new Result(out.toString(), List.of(spans));
   }
 
-  private String placeholder(Finding f, String value) {
+  /** The placeholder for {@code value} found by {@code f}: the same value always gets the same one. */
+  public String placeholder(Finding f, String value) {
     String type = (f.label() != null ? f.label() : f.category()).toUpperCase(Locale.ROOT);
     return byValue.computeIfAbsent(type + '\u0000' + value,
         k -> "[" + type + "_" + counters.merge(type, 1, Integer::sum) + "]");

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param redacted for each segment index with redactions, the segment's text with every finding
  *     whose action is redact replaced by a typed placeholder
  * @param guardsMillis wall time spent running guards
+ * @param scannedSegments segments at least one guard actually ran on
+ * @param cachedSegments segments whose every verdict came from the cache (resent chat history)
  */
 public record ScanResult(
     Policy policy,
@@ -32,7 +34,9 @@ public record ScanResult(
     List<AppliedFinding> findings,
     List<GuardError> errors,
     Map<Integer, String> redacted,
-    double guardsMillis) {
+    double guardsMillis,
+    int scannedSegments,
+    int cachedSegments) {
 
   /** A finding in a segment, and what the policy does about it. */
   public record AppliedFinding(int segment, Finding finding, Action action) {}

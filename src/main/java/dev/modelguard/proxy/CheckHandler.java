@@ -108,7 +108,7 @@ public final class CheckHandler implements Handler<RoutingContext> {
     ex.status(e.status());
     ex.notes().add("error:" + e.code());
     ctx.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-        .end(ErrorBodies.of(e, ex.requestId()));
+        .end(ErrorBodies.of(null, e, ex.requestId()));
     audit(ex);
   }
 

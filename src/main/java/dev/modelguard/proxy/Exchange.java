@@ -20,6 +20,7 @@ public final class Exchange {
   private final Redactor redactor = new Redactor();
   private final List<String> notes = new ArrayList<>();
   private Route route;
+  private dev.modelguard.api.WireFormat format;
   private Policy policy;
   private String tenant;
   private ScanResult prompt;
@@ -51,6 +52,15 @@ public final class Exchange {
 
   public void route(Route route) {
     this.route = route;
+  }
+
+  /** The API the client called, or null when the path was not understood. */
+  public dev.modelguard.api.WireFormat format() {
+    return format;
+  }
+
+  public void format(dev.modelguard.api.WireFormat format) {
+    this.format = format;
   }
 
   public Policy policy() {

@@ -82,6 +82,8 @@ public final class ExchangeAuditor implements Consumer<Exchange> {
         .status(ex.status())
         .latency(round(r.guardsMillis()), round(ex.upstreamMillis()), round(total));
     r.categories().forEach(b::category);
+    b.note("segments_scanned:" + r.scannedSegments());
+    b.note("segments_cached:" + r.cachedSegments());
     r.errors().forEach(e -> b.error(e.guard(), "segment " + e.segment() + ": " + e.message()));
     if (withNotes) {
       ex.notes().forEach(b::note);

@@ -89,7 +89,7 @@ public final class GatewayServer {
     ex.notes().add("error:" + e.code());
     if (!ctx.response().ended()) {
       ctx.response().setStatusCode(e.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-          .putHeader(ProxyHandler.REQUEST_ID_HEADER, ex.requestId()).end(ErrorBodies.of(e, ex.requestId()));
+          .putHeader(ProxyHandler.REQUEST_ID_HEADER, ex.requestId()).end(ErrorBodies.of(dev.modelguard.api.WireFormats.forPath(ctx.request().path()).orElse(null), e, ex.requestId()));
     }
     if (ex.finish()) {
       settings.auditor().accept(ex);

@@ -125,8 +125,8 @@ class PolicyLoaderTest {
 
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', textBlock = """
-      unknown key       | 'version: 1\\nname: p\\nmod: monitor'   | 'p.yaml:3:1: mod: unknown key (valid: version, name, extends, mode, on_error, budget_ms, block_status, prompt, response, audit)'
-      misspelled name   | 'version: 1\\nnmae: p'                 | 'p.yaml:2:1: nmae: unknown key (valid: version, name, extends, mode, on_error, budget_ms, block_status, prompt, response, audit)'
+      unknown key       | 'version: 1\\nname: p\\nmod: monitor'   | 'p.yaml:3:1: mod: unknown key (valid: version, name, extends, mode, on_error, budget_ms, block_status, prompt, response, audit, streaming)'
+      misspelled name   | 'version: 1\\nnmae: p'                 | 'p.yaml:2:1: nmae: unknown key (valid: version, name, extends, mode, on_error, budget_ms, block_status, prompt, response, audit, streaming)'
       missing version   | 'name: p'                               | 'p.yaml:1:1: version: is required (write version: 1)'
       version 2         | 'version: 2\\nname: p'                  | 'p.yaml:1:1: version: unsupported version 2 (valid: 1)'
       missing name      | 'version: 1'                            | 'p.yaml:1:1: name: is required (the policy''s name, e.g. name: default)'

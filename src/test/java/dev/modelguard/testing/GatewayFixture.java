@@ -99,6 +99,26 @@ public final class GatewayFixture implements AutoCloseable {
     gateway.audit().flush().get(10, java.util.concurrent.TimeUnit.SECONDS);
   }
 
+  /**
+   * The audit line of one request and direction. The event is recorded right after the response
+   * is written, so a client can see the answer a moment before the line exists: poll for it.
+   */
+  public String awaitAuditLine(String requestId, String direction) throws Exception {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (true) {
+      flushAudit();
+      for (String line : Files.readAllLines(auditFile())) {
+        if (line.contains("\"request_id\":\"" + requestId + "\"") && line.contains("\"direction\":\"" + direction + "\"")) {
+          return line;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no audit event for request " + requestId + " (" + direction + ")");
+      }
+      Thread.sleep(20);
+    }
+  }
+
   @Override
   public void close() throws Exception {
     gateway.close();
