@@ -28,6 +28,17 @@ public final class NormalizedText {
 
   /** Normalises {@code original}. */
   public static NormalizedText of(String original) {
+    if (isAsciiOnly(original)) {
+      // NFKC leaves ASCII unchanged and no ASCII character is invisible, so most prompts need
+      // neither a copy nor offset tables.
+      return new NormalizedText(original, original, null, null);
+    }
+    if (Normalizer.isNormalized(original, Normalizer.Form.NFKC) && !hasInvisible(original)) {
+      // Text already in NFKC (most Chinese, Cyrillic, accented text) comes out of the per-cluster
+      // normalisation below unchanged; the quick check avoids a substring and a Normalizer call per
+      // character.
+      return new NormalizedText(original, original, null, null);
+    }
     StringBuilder out = new StringBuilder(original.length());
     int[] starts = new int[original.length() + 8];
     int[] ends = new int[original.length() + 8];
@@ -50,9 +61,11 @@ public final class NormalizedText {
         }
         i += Character.charCount(next);
       }
-      String cluster = original.substring(clusterStart, i);
-      String norm = isAsciiOnly(cluster) ? cluster : Normalizer.normalize(stripInvisible(cluster), Normalizer.Form.NFKC);
-      for (int k = 0; k < norm.length(); k++) {
+      boolean unchanged = i - clusterStart == 1 && keptByNfkc(cp);
+      String norm = unchanged ? null
+          : Normalizer.normalize(stripInvisible(original.substring(clusterStart, i)), Normalizer.Form.NFKC);
+      int length = unchanged ? 1 : norm.length();
+      for (int k = 0; k < length; k++) {
         int pos = out.length();
         if (pos >= starts.length) {
           starts = java.util.Arrays.copyOf(starts, starts.length * 2);
@@ -60,7 +73,7 @@ public final class NormalizedText {
         }
         starts[pos] = clusterStart;
         ends[pos] = i;
-        out.append(norm.charAt(k));
+        out.append(unchanged ? (char) cp : norm.charAt(k));
       }
     }
     String text = out.toString();
@@ -83,6 +96,15 @@ public final class NormalizedText {
         || cp == 0x3164 || cp == 0xFFA0;
   }
 
+  /**
+   * Characters that NFKC maps to themselves when they stand alone (no decomposition, nothing
+   * composes with them): ASCII, CJK unified ideographs and Hangul syllables. Chinese text is mostly
+   * ideographs, but its full-width punctuation keeps it off the whole-text fast path.
+   */
+  private static boolean keptByNfkc(int cp) {
+    return cp < 0x80 || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7A3);
+  }
+
   private static boolean isAsciiOnly(String s) {
     for (int k = 0; k < s.length(); k++) {
       if (s.charAt(k) >= 0x80) {
@@ -90,6 +112,17 @@ public final class NormalizedText {
       }
     }
     return true;
+  }
+
+  private static boolean hasInvisible(String s) {
+    for (int k = 0; k < s.length(); ) {
+      int cp = s.codePointAt(k);
+      if (isInvisible(cp)) {
+        return true;
+      }
+      k += Character.charCount(cp);
+    }
+    return false;
   }
 
   private static String stripInvisible(String s) {

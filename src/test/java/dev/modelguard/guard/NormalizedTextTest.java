@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class NormalizedTextTest {
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "plain ascii text", "中文也不变", "tab\tand newline\n"})
+  @ValueSource(strings = {"", "plain ascii text", "中文也不变", "tab\tand newline\n", "Grüße, café – naïve", "가각 Ωmega"})
   void unchangedTextTakesTheIdentityPath(String original) {
     NormalizedText nt = NormalizedText.of(original);
     assertTrue(nt.isIdentity());

@@ -106,35 +106,61 @@ public final class PiiGuard implements Guard {
   public List<Finding> inspect(Segment segment) {
     NormalizedText nt = segment.normalized();
     String text = nt.text();
+    // Every entity needs a minimum of ASCII digits or certain punctuation (the counts below are the
+    // least any accepted match contains), and most texts have neither: counting them once lets
+    // those texts skip the patterns.
+    int digits = 0;
+    int ats = 0;
+    int colons = 0;
+    int dots = 0;
+    int pluses = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c >= '0' && c <= '9') {
+        digits++;
+      } else if (c == '@') {
+        ats++;
+      } else if (c == ':') {
+        colons++;
+      } else if (c == '.') {
+        dots++;
+      } else if (c == '+') {
+        pluses++;
+      }
+    }
     List<Finding> found = new ArrayList<>();
-    if (entities.contains("EMAIL")) {
+    if (entities.contains("EMAIL") && ats > 0) {
       add(found, nt, "EMAIL", EMAIL.matcher(text), null);
     }
-    if (entities.contains("CN_ID")) {
+    if (entities.contains("CN_ID") && digits >= 15) {
       add(found, nt, "CN_ID", CN_ID_18.matcher(text), PiiGuard::validCnId18);
       add(found, nt, "CN_ID", CN_ID_15.matcher(text), PiiGuard::validCnId15);
     }
-    if (entities.contains("IBAN")) {
+    if (entities.contains("IBAN") && digits >= 2) {
       findIbans(nt, found);
     }
-    if (entities.contains("CN_BANK_CARD") || entities.contains("CREDIT_CARD")) {
+    if ((entities.contains("CN_BANK_CARD") || entities.contains("CREDIT_CARD")) && digits >= 13) {
       findCards(nt, found);
     }
-    if (entities.contains("US_SSN")) {
+    if (entities.contains("US_SSN") && digits >= 9) {
       add(found, nt, "US_SSN", US_SSN.matcher(text), null);
     }
-    if (entities.contains("CN_MOBILE")) {
+    if (entities.contains("CN_MOBILE") && digits >= 11) {
       add(found, nt, "CN_MOBILE", CN_MOBILE.matcher(text), null);
     }
-    if (entities.contains("PHONE")) {
-      add(found, nt, "PHONE", PHONE_INTERNATIONAL.matcher(text), s -> digitCount(s) >= 8 && digitCount(s) <= 15);
-      add(found, nt, "PHONE", PHONE_US.matcher(text), null);
-      add(found, nt, "PHONE", PHONE_TRUNK.matcher(text), s -> digitCount(s) >= 10 && digitCount(s) <= 12);
+    if (entities.contains("PHONE") && digits >= 8) {
+      if (pluses > 0) {
+        add(found, nt, "PHONE", PHONE_INTERNATIONAL.matcher(text), s -> digitCount(s) >= 8 && digitCount(s) <= 15);
+      }
+      if (digits >= 10) {
+        add(found, nt, "PHONE", PHONE_US.matcher(text), null);
+        add(found, nt, "PHONE", PHONE_TRUNK.matcher(text), s -> digitCount(s) >= 10 && digitCount(s) <= 12);
+      }
     }
-    if (entities.contains("IPV6")) {
+    if (entities.contains("IPV6") && colons >= 2) {
       add(found, nt, "IPV6", IPV6.matcher(text), PiiGuard::validIpv6);
     }
-    if (entities.contains("IPV4")) {
+    if (entities.contains("IPV4") && digits >= 4 && dots >= 3) {
       add(found, nt, "IPV4", IPV4.matcher(text), PiiGuard::hostAddress);
     }
     return RuleSupport.dropOverlaps(found);
