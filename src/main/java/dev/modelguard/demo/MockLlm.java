@@ -66,6 +66,8 @@ public final class MockLlm {
       }
       if (path.endsWith("/chat/completions")) {
         chat(req, request);
+      } else if (path.endsWith("/messages")) {
+        anthropic(req, request);
       } else if (path.endsWith("/completions")) {
         ObjectNode out = Jsons.MAPPER.createObjectNode();
         out.put("id", "cmpl-mock").put("object", "text_completion").put("model", "mock-1");
@@ -119,6 +121,58 @@ public final class MockLlm {
     choice.put("finish_reason", "stop");
     out.putObject("usage").put("prompt_tokens", lastUser.length() / 4).put("completion_tokens", answer.length() / 4);
     json(req, out);
+  }
+
+  /** Anthropic Messages API: the same echo, as a message or as its event stream. */
+  private void anthropic(HttpServerRequest req, JsonNode request) {
+    String lastUser = "";
+    for (JsonNode m : request.path("messages")) {
+      if ("user".equals(m.path("role").asText())) {
+        JsonNode content = m.path("content");
+        if (content.isArray()) {
+          StringBuilder b = new StringBuilder();
+          content.forEach(p -> b.append(p.path("text").asText("")));
+          lastUser = b.toString();
+        } else {
+          lastUser = content.asText("");
+        }
+      }
+    }
+    String answer = reply(lastUser);
+    if (!request.path("stream").asBoolean(false)) {
+      ObjectNode out = Jsons.MAPPER.createObjectNode();
+      out.put("id", "msg_mock").put("type", "message").put("role", "assistant").put("model", "mock-1");
+      out.putArray("content").addObject().put("type", "text").put("text", answer);
+      out.put("stop_reason", "end_turn").putNull("stop_sequence");
+      out.putObject("usage").put("input_tokens", lastUser.length() / 4).put("output_tokens", answer.length() / 4);
+      json(req, out);
+      return;
+    }
+    var res = req.response().setChunked(true).putHeader("content-type", "text/event-stream");
+    ObjectNode start = Jsons.MAPPER.createObjectNode().put("type", "message_start");
+    start.putObject("message").put("id", "msg_mock").put("type", "message").put("role", "assistant")
+        .put("model", "mock-1").putNull("stop_reason").putNull("stop_sequence").putArray("content");
+    ((ObjectNode) start.get("message")).putObject("usage").put("input_tokens", 1).put("output_tokens", 0);
+    sse(res, "message_start", start);
+    ObjectNode blockStart = Jsons.MAPPER.createObjectNode().put("type", "content_block_start").put("index", 0);
+    blockStart.putObject("content_block").put("type", "text").put("text", "");
+    sse(res, "content_block_start", blockStart);
+    for (int i = 0; i < answer.length(); i += 6) {
+      ObjectNode delta = Jsons.MAPPER.createObjectNode().put("type", "content_block_delta").put("index", 0);
+      delta.putObject("delta").put("type", "text_delta").put("text", answer.substring(i, Math.min(answer.length(), i + 6)));
+      sse(res, "content_block_delta", delta);
+    }
+    sse(res, "content_block_stop", Jsons.MAPPER.createObjectNode().put("type", "content_block_stop").put("index", 0));
+    ObjectNode messageDelta = Jsons.MAPPER.createObjectNode().put("type", "message_delta");
+    messageDelta.putObject("delta").put("stop_reason", "end_turn").putNull("stop_sequence");
+    messageDelta.putObject("usage").put("output_tokens", answer.length() / 4);
+    sse(res, "message_delta", messageDelta);
+    sse(res, "message_stop", Jsons.MAPPER.createObjectNode().put("type", "message_stop"));
+    res.end();
+  }
+
+  private static void sse(io.vertx.core.http.HttpServerResponse res, String event, JsonNode data) {
+    res.write(Buffer.buffer("event: " + event + "\ndata: ").appendBytes(Jsons.bytes(data)).appendString("\n\n"));
   }
 
   static String reply(String prompt) {
