@@ -92,7 +92,7 @@ public record GatewayConfig(
         throw new InvalidKeyException("routes[" + i + "].path",
             "duplicate route path '" + r.path() + "' (also routes[" + before + "])");
       }
-      resolved.add(r.policy() == null ? new Route(r.path(), r.upstream(), defaultPolicy, r.stripPrefix()) : r);
+      resolved.add(r.policy() == null ? new Route(r.path(), r.upstream(), defaultPolicy, r.stripPrefix(), r.api()) : r);
     }
     routes = List.copyOf(resolved);
     guardModels = guardModels == null ? List.of() : List.copyOf(guardModels);
@@ -315,7 +315,12 @@ public record GatewayConfig(
    *     to the upstream url (so {@code /qwen/v1} with {@code strip_prefix: /qwen} sends
    *     {@code /v1/...}), or null to send the path unchanged
    */
-  public record Route(String path, String upstream, String policy, String stripPrefix) {
+  public record Route(String path, String upstream, String policy, String stripPrefix, JsonApi api) {
+    /** A route for a known API (recognised by path): no JSON selectors. */
+    public Route(String path, String upstream, String policy, String stripPrefix) {
+      this(path, upstream, policy, stripPrefix, null);
+    }
+
     public Route {
       path = normalizePrefix("path", path);
       if (path == null) {
@@ -333,8 +338,9 @@ public record GatewayConfig(
 
     @JsonCreator
     static Route fromYaml(@JsonProperty("path") String path, @JsonProperty("upstream") String upstream,
-        @JsonProperty("policy") String policy, @JsonProperty("strip_prefix") String stripPrefix) {
-      return new Route(path, upstream, policy, stripPrefix);
+        @JsonProperty("policy") String policy, @JsonProperty("strip_prefix") String stripPrefix,
+        @JsonProperty("api") JsonApi api) {
+      return new Route(path, upstream, policy, stripPrefix, api);
     }
 
     /** True when {@code requestPath} is this route's path or lies below it. */
@@ -366,6 +372,41 @@ public record GatewayConfig(
         p = p.substring(0, p.length() - 1);
       }
       return p;
+    }
+  }
+
+  /**
+   * A generic JSON API guarded through selectors, for LLM APIs the gateway does not know: every
+   * POST under the route is parsed as JSON, the strings at the {@code prompt} pointers are prompt
+   * segments and those at the {@code response} pointers response segments. A pointer segment
+   * {@code *} matches every element of an array or every member of an object
+   * ({@code /messages/*&#47;content}).
+   *
+   * @param prompt JSON pointers of the prompt texts; at least one
+   * @param response JSON pointers of the answer texts (may be empty)
+   */
+  public record JsonApi(List<String> prompt, List<String> response) {
+    public JsonApi {
+      if (prompt == null || prompt.isEmpty()) {
+        throw new InvalidKeyException("api.prompt", "at least one JSON pointer is required (e.g. /input)");
+      }
+      prompt = checkPointers("api.prompt", prompt);
+      response = response == null ? List.of() : checkPointers("api.response", response);
+    }
+
+    @JsonCreator
+    static JsonApi fromYaml(@JsonProperty("prompt") List<String> prompt, @JsonProperty("response") List<String> response) {
+      return new JsonApi(prompt, response);
+    }
+
+    private static List<String> checkPointers(String key, List<String> pointers) {
+      for (int i = 0; i < pointers.size(); i++) {
+        String p = pointers.get(i);
+        if (p == null || !p.startsWith("/")) {
+          throw new InvalidKeyException(key + "[" + i + "]", "not a JSON pointer (it must start with /): '" + p + "'");
+        }
+      }
+      return List.copyOf(pointers);
     }
   }
 

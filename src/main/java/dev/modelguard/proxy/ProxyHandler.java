@@ -2,6 +2,7 @@ package dev.modelguard.proxy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.modelguard.api.GenericJson;
 import dev.modelguard.api.JsonText;
 import dev.modelguard.api.Jsons;
 import dev.modelguard.api.WireFormat;
@@ -110,9 +111,10 @@ public final class ProxyHandler implements Handler<RoutingContext> {
       forward(ctx, ex, null, null, Buffer.buffer());
       return;
     }
-    WireFormat format = WireFormats.forPath(path).orElseThrow(() -> GatewayException.badRequest(404, "unknown_path",
-        "path '" + path + "' is not a guarded endpoint (guarded: POST " + String.join(", ", WireFormats.suffixes())
-            + "; GET .../models)"));
+    WireFormat format = route.api() != null ? new GenericJson(route.api())
+        : WireFormats.forPath(path).orElseThrow(() -> GatewayException.badRequest(404, "unknown_path",
+            "path '" + path + "' is not a guarded endpoint (guarded: POST " + String.join(", ", WireFormats.suffixes())
+                + "; GET .../models)"));
     ex.format(format);
     if (method != HttpMethod.POST) {
       throw GatewayException.badRequest(405, "method_not_allowed", "method " + method + " is not allowed on '" + path

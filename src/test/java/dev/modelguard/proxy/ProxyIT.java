@@ -74,6 +74,12 @@ class ProxyIT {
             upstream: llm
             policy: crashing-open
             strip_prefix: /crashing-open
+          - path: /custom
+            upstream: llm
+            policy: strict
+            api:
+              prompt: [/query, /history/*/text]
+              response: [/answer]
           - path: /dead/v1
             upstream: dead
             policy: default
@@ -264,6 +270,26 @@ class ProxyIT {
     JsonNode event = awaitEvent(id, "prompt");
     assertEquals("redact", event.path("verdict").asText());
     assertFalse(event.path("enforced").asBoolean());
+  }
+
+  @Test
+  void unknownJsonApiIsGuardedThroughItsRoutesSelectors() throws Exception {
+    fx.upstream.respondJson(200, "{\"answer\":\"reach me at ops@corp.example.com\",\"meta\":{\"n\":1}}");
+    HttpResponse<String> r = fx.postJson("/custom/generate",
+        "{\"query\":\"mail jo@example.com\",\"history\":[{\"text\":\"hi\"},{\"text\":\"card 4111 1111 1111 1111\"}],"
+            + "\"other\":\"jo@example.com stays: not selected\"}");
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode sent = json(fx.upstream.last().body());
+    assertEquals("/custom/generate", fx.upstream.last().uri());
+    assertEquals("mail [EMAIL_1]", sent.path("query").asText());
+    assertEquals("card [CREDIT_CARD_1]", sent.at("/history/1/text").asText());
+    assertEquals("jo@example.com stays: not selected", sent.path("other").asText());
+    assertEquals("reach me at [EMAIL_2]", json(r.body()).path("answer").asText());
+
+    fx.upstream.reset();
+    r = fx.postJson("/custom/generate", "{\"query\":\"key " + AWS_KEY + "\"}");
+    assertError(r, 400, "guardrail_violation", "secret");
+    assertTrue(fx.upstream.received().isEmpty());
   }
 
   @Test
