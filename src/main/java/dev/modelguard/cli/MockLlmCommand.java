@@ -18,10 +18,14 @@ public class MockLlmCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "9000", description = "port (default: ${DEFAULT-VALUE})")
   int port;
 
+  @Option(names = "--chunk-delay-ms", defaultValue = "0",
+      description = "pause between streamed chunks, to imitate token generation (default: ${DEFAULT-VALUE})")
+  long chunkDelayMs;
+
   @Override
   public Integer call() throws Exception {
     Vertx vertx = Vertx.vertx();
-    MockLlm mock = new MockLlm(vertx);
+    MockLlm mock = new MockLlm(vertx, chunkDelayMs);
     mock.start(host, port).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     System.err.printf("mock LLM listening on http://%s:%d/v1%n", host, mock.port());
     // Runs until the process is stopped; never returns (see ServeCommand.awaitShutdown).

@@ -28,11 +28,22 @@ public final class MockLlm {
   public static final String LEAKED_KEY = "AKIAIOSFODNN7EXAMPLE";
   public static final String LEAKED_EMAIL = "admin@corp.example.com";
 
+  private static final java.util.regex.Pattern WRITE_WORDS = java.util.regex.Pattern.compile("write (\\d{1,5}) words");
+
   private final Vertx vertx;
+  private final long chunkDelayMs;
   private HttpServer server;
 
   public MockLlm(Vertx vertx) {
+    this(vertx, 0);
+  }
+
+  /**
+   * @param chunkDelayMs pause between streamed chunks, to imitate a model generating tokens (0: none)
+   */
+  public MockLlm(Vertx vertx, long chunkDelayMs) {
     this.vertx = vertx;
+    this.chunkDelayMs = chunkDelayMs;
   }
 
   /** Starts listening on {@code host:port} (0 picks a free port). */
@@ -183,24 +194,51 @@ public final class MockLlm {
     if (p.contains("admin contact")) {
       return "You can reach the administrator at " + LEAKED_EMAIL + ".";
     }
+    java.util.regex.Matcher words = WRITE_WORDS.matcher(p);
+    if (words.find()) {
+      // "write 500 words": a long, benign answer of about that many tokens, for stream benchmarks.
+      String[] vocabulary = {"the", "quiet", "bakery", "opens", "early", "and", "sells", "warm", "bread", "to", "Lisbon"};
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < Integer.parseInt(words.group(1)); i++) {
+        b.append(vocabulary[i % vocabulary.length]).append(i % 12 == 11 ? ". " : " ");
+      }
+      return b.toString().trim();
+    }
     return "You said: " + prompt;
   }
 
-  /** Streams {@code answer} a few characters per SSE chunk, as OpenAI does, then {@code [DONE]}. */
+  /**
+   * Streams {@code answer} a few characters per SSE chunk, as OpenAI does, then {@code [DONE]};
+   * with a chunk delay, one chunk per timer tick.
+   */
   private void stream(HttpServerRequest req, String answer) {
     var res = req.response().setChunked(true).putHeader("content-type", "text/event-stream")
         .putHeader("cache-control", "no-cache");
-    List<String> pieces = new ArrayList<>();
+    List<Buffer> events = new ArrayList<>();
     for (int i = 0; i < answer.length(); i += 6) {
-      pieces.add(answer.substring(i, Math.min(answer.length(), i + 6)));
-    }
-    for (String piece : pieces) {
       ObjectNode chunk = Jsons.MAPPER.createObjectNode();
       chunk.put("id", "chatcmpl-mock").put("object", "chat.completion.chunk").put("model", "mock-1");
-      chunk.putArray("choices").addObject().put("index", 0).putObject("delta").put("content", piece);
-      res.write(Buffer.buffer("data: ").appendBytes(Jsons.bytes(chunk)).appendString("\n\n"));
+      chunk.putArray("choices").addObject().put("index", 0).putObject("delta")
+          .put("content", answer.substring(i, Math.min(answer.length(), i + 6)));
+      events.add(Buffer.buffer("data: ").appendBytes(Jsons.bytes(chunk)).appendString("\n\n"));
     }
-    res.end("data: [DONE]\n\n");
+    events.add(Buffer.buffer("data: [DONE]\n\n"));
+    if (chunkDelayMs <= 0) {
+      events.forEach(res::write);
+      res.end();
+      return;
+    }
+    int[] next = {0};
+    vertx.setPeriodic(chunkDelayMs, id -> {
+      if (res.closed() || next[0] >= events.size()) {
+        vertx.cancelTimer(id);
+        if (!res.ended() && !res.closed()) {
+          res.end();
+        }
+        return;
+      }
+      res.write(events.get(next[0]++));
+    });
   }
 
   private static void json(HttpServerRequest req, JsonNode out) {
