@@ -37,6 +37,7 @@ import java.util.regex.Pattern;
  * @param guardModels directories whose subdirectories are model guards
  * @param tenants gateway keys, tenants and their policies; null when the block is absent
  * @param defaultPolicy the policy used where none is named (check API, routes without {@code policy})
+ * @param rateLimits where per-key rate-limit counters live; memory when absent
  */
 public record GatewayConfig(
     Listen listen,
@@ -47,7 +48,14 @@ public record GatewayConfig(
     List<Route> routes,
     List<Path> guardModels,
     Tenants tenants,
-    String defaultPolicy) {
+    String defaultPolicy,
+    RateLimits rateLimits) {
+
+  /** A configuration without rate limits. */
+  public GatewayConfig(Listen listen, Path policies, Audit audit, Admin admin, Map<String, Upstream> upstreams,
+      List<Route> routes, List<Path> guardModels, Tenants tenants, String defaultPolicy) {
+    this(listen, policies, audit, admin, upstreams, routes, guardModels, tenants, defaultPolicy, null);
+  }
 
   /** The policy name used when {@code default_policy} is absent. */
   public static final String DEFAULT_POLICY = "default";
@@ -96,6 +104,7 @@ public record GatewayConfig(
     }
     routes = List.copyOf(resolved);
     guardModels = guardModels == null ? List.of() : List.copyOf(guardModels);
+    rateLimits = rateLimits == null ? new RateLimits(RateLimits.Store.MEMORY, null) : rateLimits;
   }
 
   @JsonCreator
@@ -108,7 +117,8 @@ public record GatewayConfig(
       @JsonProperty("routes") List<Route> routes,
       @JsonProperty("guard_models") List<String> guardModels,
       @JsonProperty("tenants") Tenants tenants,
-      @JsonProperty("default_policy") String defaultPolicy) {
+      @JsonProperty("default_policy") String defaultPolicy,
+      @JsonProperty("rate_limits") RateLimits rateLimits) {
     List<Path> models = null;
     if (guardModels != null) {
       models = new ArrayList<>();
@@ -121,7 +131,7 @@ public record GatewayConfig(
       }
     }
     return new GatewayConfig(listen, toPath("policies", policies), audit, admin, upstreams, routes, models,
-        tenants, defaultPolicy);
+        tenants, defaultPolicy, rateLimits);
   }
 
   /**
@@ -131,7 +141,7 @@ public record GatewayConfig(
   public GatewayConfig resolveAgainst(Path dir) {
     List<Path> models = guardModels.stream().map(p -> dir.resolve(p).normalize()).toList();
     return new GatewayConfig(listen, dir.resolve(policies).normalize(), new Audit(dir.resolve(audit.path()).normalize()),
-        admin, upstreams, routes, models, tenants, defaultPolicy);
+        admin, upstreams, routes, models, tenants, defaultPolicy, rateLimits);
   }
 
   /** The route whose path is the longest prefix (whole segments) of {@code requestPath}, if any. */
@@ -411,6 +421,67 @@ public record GatewayConfig(
   }
 
   /**
+   * Per-key limits, counted in fixed one-minute windows.
+   *
+   * @param requestsPerMinute requests a key may make per minute, or null for no limit
+   * @param tokensPerMinute tokens (prompt estimated at 4 characters a token when the request
+   *     arrives, plus the completion tokens the upstream reports) per minute, or null for no limit
+   */
+  public record RateLimit(Integer requestsPerMinute, Integer tokensPerMinute) {
+    public RateLimit {
+      if (requestsPerMinute != null && requestsPerMinute <= 0) {
+        throw new InvalidKeyException("rate_limit.requests_per_minute", "must be > 0, was " + requestsPerMinute);
+      }
+      if (tokensPerMinute != null && tokensPerMinute <= 0) {
+        throw new InvalidKeyException("rate_limit.tokens_per_minute", "must be > 0, was " + tokensPerMinute);
+      }
+    }
+
+    @JsonCreator
+    static RateLimit fromYaml(@JsonProperty("requests_per_minute") Integer requestsPerMinute,
+        @JsonProperty("tokens_per_minute") Integer tokensPerMinute) {
+      return new RateLimit(requestsPerMinute, tokensPerMinute);
+    }
+  }
+
+  /**
+   * Where rate-limit counters live: {@code memory} (one gateway) or {@code redis} (shared by
+   * several gateway instances).
+   *
+   * @param store memory or redis
+   * @param redisUrl the Redis server for {@code store: redis}, e.g. {@code redis://127.0.0.1:6379}
+   */
+  public record RateLimits(Store store, String redisUrl) {
+    /** The counter stores. */
+    public enum Store {
+      MEMORY,
+      REDIS;
+
+      @com.fasterxml.jackson.annotation.JsonCreator
+      static Store parse(String value) {
+        for (Store s : values()) {
+          if (s.name().equalsIgnoreCase(value)) {
+            return s;
+          }
+        }
+        throw new IllegalArgumentException("unknown store '" + value + "' (valid: memory, redis)");
+      }
+    }
+
+    public RateLimits {
+      store = store == null ? Store.MEMORY : store;
+      if (store == Store.REDIS && (redisUrl == null || !redisUrl.startsWith("redis"))) {
+        throw new InvalidKeyException("redis_url", "store: redis needs redis_url, e.g. redis://127.0.0.1:6379");
+      }
+    }
+
+    @JsonCreator
+    static RateLimits fromYaml(@JsonProperty("store") Store store, @JsonProperty("redis_url") String redisUrl) {
+      return new RateLimits(store, redisUrl);
+    }
+  }
+
+  /**
    * Gateway keys: which tenant a request belongs to and which policy it gets. Parsed and checked
    * here; enforcement is the proxy's.
    *
@@ -453,7 +524,7 @@ public record GatewayConfig(
    * @param tenant the tenant name recorded in audit events
    * @param policy the tenant's policy, or null to use the route's
    */
-  public record TenantKey(String sha256, String tenant, String policy) {
+  public record TenantKey(String sha256, String tenant, String policy, RateLimit rateLimit) {
     private static final Pattern HEX64 = Pattern.compile("[0-9a-fA-F]{64}");
 
     public TenantKey {
@@ -469,17 +540,19 @@ public record GatewayConfig(
 
     @JsonCreator
     static TenantKey fromYaml(@JsonProperty("sha256") String sha256, @JsonProperty("key") String key,
-        @JsonProperty("tenant") String tenant, @JsonProperty("policy") String policy) {
+        @JsonProperty("tenant") String tenant, @JsonProperty("policy") String policy,
+        @JsonProperty("rate_limit") RateLimit rateLimit) {
       if ((sha256 == null) == (key == null)) {
         throw new InvalidKeyException("sha256", "give exactly one of sha256 or key");
       }
       if (key != null && key.isEmpty()) {
         throw new InvalidKeyException("key", "is empty (is its environment variable set?)");
       }
-      return new TenantKey(key != null ? sha256Hex(key) : sha256, tenant, policy);
+      return new TenantKey(key != null ? sha256Hex(key) : sha256, tenant, policy, rateLimit);
     }
 
-    static String sha256Hex(String key) {
+    /** Hex SHA-256 of a key as presented by a client: how keys are stored and compared. */
+    public static String sha256Hex(String key) {
       try {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
       } catch (NoSuchAlgorithmException e) {

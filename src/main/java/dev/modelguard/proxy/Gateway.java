@@ -6,7 +6,6 @@ import dev.modelguard.config.ConfigException;
 import dev.modelguard.config.GatewayConfig;
 import dev.modelguard.config.GatewayConfig.Route;
 import dev.modelguard.policy.GuardRegistry;
-import dev.modelguard.policy.PolicyLoader;
 import dev.modelguard.policy.PolicySet;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -24,12 +23,17 @@ import java.util.concurrent.TimeUnit;
  * bound or start-up failed; {@link #close} stops the server and drains the audit log.
  */
 public final class Gateway implements AutoCloseable {
+  /** How often the policy directory is checked for edits: a valid edit is live within about this long. */
+  static final long RELOAD_POLL_MILLIS = 500;
+
   private final GatewayConfig config;
-  private final PolicySet policies;
+  private final LivePolicies policies;
+  private final Vertx vertx;
   private final AuditSink audit;
   private final GatewayServer server;
 
-  private Gateway(GatewayConfig config, PolicySet policies, AuditSink audit, GatewayServer server) {
+  private Gateway(Vertx vertx, GatewayConfig config, LivePolicies policies, AuditSink audit, GatewayServer server) {
+    this.vertx = vertx;
     this.config = config;
     this.policies = policies;
     this.audit = audit;
@@ -44,18 +48,8 @@ public final class Gateway implements AutoCloseable {
    * @throws IllegalStateException when the port cannot be bound
    */
   public static Gateway start(Vertx vertx, GatewayConfig config, GuardRegistry registry) {
-    PolicySet policies = PolicyLoader.loadDirectory(config.policies(), registry);
-    List<String> errors = new ArrayList<>();
-    for (int i = 0; i < config.routes().size(); i++) {
-      Route r = config.routes().get(i);
-      if (policies.get(r.policy()).isEmpty()) {
-        errors.add("routes[" + i + "].policy: no policy named '" + r.policy() + "' in " + config.policies()
-            + " (loaded: " + String.join(", ", policies.names()) + ")");
-      }
-    }
-    if (!errors.isEmpty()) {
-      throw new ConfigException(errors);
-    }
+    LivePolicies policies = new LivePolicies(config.policies(), registry, set -> missingPolicies(config, set),
+        reloaded -> { });
     AuditSink audit;
     try {
       audit = new JsonlAuditSink(config.audit().path());
@@ -63,7 +57,7 @@ public final class Gateway implements AutoCloseable {
       throw new UncheckedIOException("audit.path: cannot open " + config.audit().path() + ": " + e.getMessage(), e);
     }
     GatewayServer server = new GatewayServer(vertx,
-        new GatewayServer.Settings(config, policies::get, new ExchangeAuditor(audit)));
+        new GatewayServer.Settings(config, policies, new ExchangeAuditor(audit)));
     try {
       server.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -72,7 +66,29 @@ public final class Gateway implements AutoCloseable {
       throw new IllegalStateException("cannot listen on " + config.listen().host() + ":" + config.listen().port()
           + ": " + cause.getMessage(), cause);
     }
-    return new Gateway(config, policies, audit, server);
+    policies.watch(vertx, RELOAD_POLL_MILLIS);
+    return new Gateway(vertx, config, policies, audit, server);
+  }
+
+  /** Every policy the configuration names (routes, tenants, the default) that {@code set} lacks. */
+  static List<String> missingPolicies(GatewayConfig config, PolicySet set) {
+    List<String> errors = new ArrayList<>();
+    String loaded = " in " + config.policies() + " (loaded: " + String.join(", ", set.names()) + ")";
+    for (int i = 0; i < config.routes().size(); i++) {
+      Route r = config.routes().get(i);
+      if (set.get(r.policy()).isEmpty()) {
+        errors.add("routes[" + i + "].policy: no policy named '" + r.policy() + "'" + loaded);
+      }
+    }
+    if (config.tenants() != null) {
+      for (int i = 0; i < config.tenants().keys().size(); i++) {
+        String p = config.tenants().keys().get(i).policy();
+        if (p != null && set.get(p).isEmpty()) {
+          errors.add("tenants.keys[" + i + "].policy: no policy named '" + p + "'" + loaded);
+        }
+      }
+    }
+    return errors;
   }
 
   /** The bound port. */
@@ -84,7 +100,13 @@ public final class Gateway implements AutoCloseable {
     return config;
   }
 
+  /** The policies being served now. */
   public PolicySet policies() {
+    return policies.current();
+  }
+
+  /** The live policy set, with its reload status. */
+  public LivePolicies livePolicies() {
     return policies;
   }
 
@@ -94,6 +116,7 @@ public final class Gateway implements AutoCloseable {
 
   @Override
   public void close() {
+    policies.stop(vertx);
     try {
       server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
