@@ -81,19 +81,20 @@ public record GuardManifest(
    * @param lang {@code en}, {@code zh} or {@code any}: which windows it scores (by script)
    * @param encoder the encoder name ({@link EncoderSpec#names()})
    * @param file the head weights, relative to the folder
-   * @param calibratedThreshold the raw score at the target false-positive rate; reported scores
-   *     are mapped so that this raw score reads as 0.5
+   * @param thresholdLogOdds the head's log-odds (any flagged label vs {@code other}) at the target
+   *     false-positive rate; reported scores are {@code sigmoid(logOdds - thresholdLogOdds)}, so it
+   *     reads as 0.5
    */
   public record HeadEntry(String lang, String encoder, String file,
-      @JsonProperty("calibrated_threshold") double calibratedThreshold) {
+      @JsonProperty("threshold_log_odds") double thresholdLogOdds) {
     public HeadEntry {
       if (!List.of("en", "zh", "any").contains(lang)) {
         throw new IllegalArgumentException("heads[].lang: must be en, zh or any, was " + lang);
       }
       EncoderSpec.named(encoder);
       Objects.requireNonNull(file, "heads[].file is required");
-      if (!(calibratedThreshold > 0 && calibratedThreshold < 1)) {
-        throw new IllegalArgumentException("heads[].calibrated_threshold: must be in (0,1), was " + calibratedThreshold);
+      if (!Double.isFinite(thresholdLogOdds)) {
+        throw new IllegalArgumentException("heads[].threshold_log_odds: must be a finite number, was " + thresholdLogOdds);
       }
     }
   }

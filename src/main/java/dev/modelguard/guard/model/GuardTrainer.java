@@ -169,7 +169,7 @@ public final class GuardTrainer {
           : new HeadTrainer(64, 20, 1e-3, 1e-4, o.seed());
       Head head = trainer.train(xTrain, yTrain, classes, encoderName);
       double[] sVal = score(head, xVal);
-      double threshold = clampThreshold(Scores.thresholdAtFpr(sVal, posVal, o.targetFpr()));
+      double threshold = Scores.thresholdAtFpr(sVal, posVal, o.targetFpr());
       double recall = Scores.rate(sVal, posVal, true, threshold);
       double auc = Scores.auc(sVal, posVal);
       System.err.printf(Locale.ROOT, "%s/%s %s: val recall %.3f at threshold %.4f, AUC %.4f%n", o.name(), lang,
@@ -205,11 +205,6 @@ public final class GuardTrainer {
         (System.nanoTime() - t0) / 1e9);
   }
 
-  /** Keeps the calibrated threshold strictly inside (0, 1) so the score mapping stays defined. */
-  private static double clampThreshold(double t) {
-    return Math.min(0.999, Math.max(0.001, t));
-  }
-
   private static List<String> firstWindows(List<LabeledText> rows, Window window) {
     // The guard scores long texts window by window; training on the first window matches that.
     return rows.stream().map(r -> window.split(r.text()).get(0).text()).toList();
@@ -234,7 +229,7 @@ public final class GuardTrainer {
   private static double[] score(Head head, float[][] x) {
     double[] s = new double[x.length];
     for (int i = 0; i < x.length; i++) {
-      s[i] = 1 - head.probabilities(x[i])[0];
+      s[i] = Head.positiveLogOdds(head.logits(x[i]));
     }
     return s;
   }
@@ -289,7 +284,7 @@ public final class GuardTrainer {
     b.append("A `head` guard: a frozen sentence encoder with a trained classification head. It flags ")
         .append(o.positives().stream().map(p -> "`" + p + "` (category `" + o.categories().get(p) + "`)")
             .collect(Collectors.joining(", ")))
-        .append(". Reported score: 1 − P(other), mapped so that the calibrated threshold reads 0.5.\n\n");
+        .append(". Reported score: sigmoid(log-odds of any flagged label vs other − calibrated log-odds threshold), so the calibrated threshold reads 0.5.\n\n");
     b.append("Produced by `").append(o.command()).append("` in ").append(Math.round(seconds))
         .append(" s on this machine (embedding included; cached embeddings make re-runs faster).\n\n");
     b.append("## Held-out results (in-distribution test split)\n\n");
@@ -298,7 +293,7 @@ public final class GuardTrainer {
         .append(" % false positives on non-positive rows; recall and false-positive rate below are on the test split. ")
         .append("In-distribution splits flatter frozen-encoder heads: expect much lower recall on attack styles and ")
         .append("sources absent from the training data (issue 4 measured ~50 % at 1 % FPR for this design).\n\n");
-    b.append("| head | encoder | model | train/val/test rows | test AUC | recall | FPR | recall by label | threshold (raw) |\n");
+    b.append("| head | encoder | model | train/val/test rows | test AUC | recall | FPR | recall by label | threshold (log-odds) |\n");
     b.append("|---|---|---|---|---|---|---|---|---|\n");
     for (HeadReport r : reports) {
       b.append(String.format(Locale.ROOT, "| %s | %s | %s | %d/%d/%d | %.4f | %.3f | %.4f | %s | %.4f |%n", r.lang(),

@@ -96,6 +96,28 @@ public record Head(String format, String type, String encoder, List<String> clas
 
   /** Class probabilities for one embedding, in the order of {@link #classes()}. */
   public double[] probabilities(float[] embedding) {
+    return softmax(logits(embedding));
+  }
+
+  /**
+   * Log-odds that the embedding belongs to any positive label rather than {@code other}:
+   * {@code log(sum exp(positive logits)) - other logit}. Thresholds are set on this value because
+   * probabilities saturate at 1.0 for confident heads, which would make a 1 % FPR cut unreachable.
+   */
+  public static double positiveLogOdds(float[] logits) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int i = 1; i < logits.length; i++) {
+      max = Math.max(max, logits[i]);
+    }
+    double sum = 0;
+    for (int i = 1; i < logits.length; i++) {
+      sum += Math.exp(logits[i] - max);
+    }
+    return max + Math.log(sum) - logits[0];
+  }
+
+  /** Raw logits for one embedding, in the order of {@link #classes()}. */
+  public float[] logits(float[] embedding) {
     if (embedding.length != mean.length) {
       throw new IllegalArgumentException("head expects " + mean.length + " features, got " + embedding.length);
     }
@@ -106,7 +128,7 @@ public record Head(String format, String type, String encoder, List<String> clas
     for (Layer layer : layers) {
       x = layer.apply(x);
     }
-    return softmax(x);
+    return x;
   }
 
   static double[] softmax(float[] logits) {

@@ -148,8 +148,14 @@ public final class ModelGuard implements Guard {
     List<Window.Part> parts = window.split(text);
     List<CompletableFuture<WindowScore>> futures = new ArrayList<>(parts.size());
     for (Window.Part part : parts) {
-      futures.add(scorer.score(part.text())
-          .thenApply(s -> new WindowScore(s.label(), s.score(), part.start(), part.end())));
+      CompletableFuture<WindowScore> scored;
+      try {
+        scored = scorer.score(part.text());
+      } catch (RuntimeException e) {
+        // A full batcher queue rejects synchronously; async callers get it through the future.
+        scored = CompletableFuture.failedFuture(e);
+      }
+      futures.add(scored.thenApply(s -> new WindowScore(s.label(), s.score(), part.start(), part.end())));
     }
     return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).thenApply(v -> {
       WindowScore best = null;

@@ -73,16 +73,15 @@ public final class ModelGuards {
     return text -> {
       LoadedHead chosen = pick(heads, Script.isChinese(text) ? "zh" : "en");
       return chosen.encoder().embed(text).thenApply(v -> {
-        double[] p = chosen.head().probabilities(v);
+        float[] logits = chosen.head().logits(v);
         int best = 1;
-        for (int i = 2; i < p.length; i++) {
-          if (p[i] > p[best]) {
+        for (int i = 2; i < logits.length; i++) {
+          if (logits[i] > logits[best]) {
             best = i;
           }
         }
-        double raw = 1 - p[0];
         return new ModelGuard.WindowScore(chosen.head().classes().get(best),
-            calibrate(raw, chosen.entry().calibratedThreshold()), 0, 0);
+            calibrate(Head.positiveLogOdds(logits), chosen.entry().thresholdLogOdds()), 0, 0);
       });
     };
   }
@@ -102,12 +101,11 @@ public final class ModelGuards {
   }
 
   /**
-   * Maps a raw score so that the calibrated threshold reads 0.5 (piecewise linear, monotone), so
-   * heads calibrated per language share one policy threshold.
+   * Maps log-odds to a score in [0, 1] on which the calibrated threshold reads 0.5, so heads
+   * calibrated per language share one policy threshold.
    */
-  static double calibrate(double raw, double threshold) {
-    double mapped = raw < threshold ? 0.5 * raw / threshold : 0.5 + 0.5 * (raw - threshold) / (1 - threshold);
-    return Math.min(1, Math.max(0, mapped));
+  static double calibrate(double logOdds, double thresholdLogOdds) {
+    return 1 / (1 + Math.exp(-(logOdds - thresholdLogOdds)));
   }
 
   private static ModelGuard.WindowScorer classifierScorer(Path dir, GuardManifest manifest, List<Path> files) {
