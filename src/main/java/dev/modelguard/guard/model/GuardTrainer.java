@@ -259,7 +259,11 @@ public final class GuardTrainer {
     for (HeadReport r : reports) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("type", r.type());
-      m.put("rows", Map.of("train", r.trainRows(), "validation", r.valRows(), "test", r.testRows()));
+      Map<String, Integer> counts = new LinkedHashMap<>();
+      counts.put("train", r.trainRows());
+      counts.put("validation", r.valRows());
+      counts.put("test", r.testRows());
+      m.put("rows", counts);
       m.put("test_auc", round(r.testAuc()));
       m.put("test_recall", round(r.testRecall()));
       m.put("test_false_positive_rate", round(r.testFpr()));

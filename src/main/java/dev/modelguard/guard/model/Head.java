@@ -111,9 +111,9 @@ public record Head(String format, String type, String encoder, List<String> clas
     }
     double sum = 0;
     for (int i = 1; i < logits.length; i++) {
-      sum += Math.exp(logits[i] - max);
+      sum += StrictMath.exp(logits[i] - max);
     }
-    return max + Math.log(sum) - logits[0];
+    return max + StrictMath.log(sum) - logits[0];
   }
 
   /** Raw logits for one embedding, in the order of {@link #classes()}. */
@@ -131,6 +131,7 @@ public record Head(String format, String type, String encoder, List<String> clas
     return x;
   }
 
+  /** Uses {@link StrictMath} so training gives the same bits in every JVM (JIT intrinsics may differ by an ulp). */
   static double[] softmax(float[] logits) {
     double max = Double.NEGATIVE_INFINITY;
     for (float l : logits) {
@@ -139,7 +140,7 @@ public record Head(String format, String type, String encoder, List<String> clas
     double[] p = new double[logits.length];
     double sum = 0;
     for (int i = 0; i < p.length; i++) {
-      p[i] = Math.exp(logits[i] - max);
+      p[i] = StrictMath.exp(logits[i] - max);
       sum += p[i];
     }
     for (int i = 0; i < p.length; i++) {

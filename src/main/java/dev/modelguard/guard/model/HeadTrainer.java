@@ -59,7 +59,7 @@ public final class HeadTrainer {
       }
     }
     for (int j = 0; j < d; j++) {
-      scale[j] = (float) Math.sqrt(scale[j] + 1e-6);
+      scale[j] = (float) StrictMath.sqrt(scale[j] + 1e-6);
     }
     float[][] xs = new float[n][d];
     for (int i = 0; i < n; i++) {
@@ -153,7 +153,7 @@ public final class HeadTrainer {
       this.relu = relu;
       w = new float[out][in];
       b = new float[out];
-      double std = Math.sqrt(2.0 / (in + out));
+      double std = StrictMath.sqrt(2.0 / (in + out));
       for (float[] row : w) {
         for (int i = 0; i < in; i++) {
           row[i] = (float) (random.nextGaussian() * std);
@@ -214,19 +214,19 @@ public final class HeadTrainer {
     void adam(double lr, double l2, int step) {
       double b1 = 0.9;
       double b2 = 0.999;
-      double c1 = 1 - Math.pow(b1, step);
-      double c2 = 1 - Math.pow(b2, step);
+      double c1 = 1 - StrictMath.pow(b1, step);
+      double c2 = 1 - StrictMath.pow(b2, step);
       for (int o = 0; o < w.length; o++) {
         for (int i = 0; i < w[o].length; i++) {
           double g = gw[o][i] + l2 * w[o][i];
           mw[o][i] = (float) (b1 * mw[o][i] + (1 - b1) * g);
           vw[o][i] = (float) (b2 * vw[o][i] + (1 - b2) * g * g);
-          w[o][i] -= (float) (lr * (mw[o][i] / c1) / (Math.sqrt(vw[o][i] / c2) + 1e-8));
+          w[o][i] -= (float) (lr * (mw[o][i] / c1) / (StrictMath.sqrt(vw[o][i] / c2) + 1e-8));
         }
         double g = gb[o];
         mb[o] = (float) (b1 * mb[o] + (1 - b1) * g);
         vb[o] = (float) (b2 * vb[o] + (1 - b2) * g * g);
-        b[o] -= (float) (lr * (mb[o] / c1) / (Math.sqrt(vb[o] / c2) + 1e-8));
+        b[o] -= (float) (lr * (mb[o] / c1) / (StrictMath.sqrt(vb[o] / c2) + 1e-8));
       }
     }
   }
