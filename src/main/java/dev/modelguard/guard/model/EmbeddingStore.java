@@ -34,7 +34,8 @@ public final class EmbeddingStore implements AutoCloseable {
   public EmbeddingStore(Path dir, Encoder encoder) throws IOException {
     this.encoder = encoder;
     Files.createDirectories(dir);
-    Path file = dir.resolve(encoder.spec().name() + ".bin");
+    // "-b1": embeddings computed one text per inference (see embed); older batched caches are not reused.
+    Path file = dir.resolve(encoder.spec().name() + "-b1.bin");
     int dim = encoder.dimension();
     if (Files.exists(file)) {
       try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
@@ -58,7 +59,7 @@ public final class EmbeddingStore implements AutoCloseable {
   }
 
   /**
-   * Embeddings of {@code texts}, computing the missing ones in batches of 32 and printing a
+   * Embeddings of {@code texts}, computing the missing ones one text at a time and printing a
    * progress line on {@code stderr}.
    */
   public float[][] embed(List<String> texts, String what) throws IOException {
@@ -72,13 +73,18 @@ public final class EmbeddingStore implements AutoCloseable {
         missing.add(i);
       }
     }
-    // Sorting by length keeps padding waste low: similar lengths land in the same batch.
     missing.sort((a, b) -> Integer.compare(texts.get(a).length(), texts.get(b).length()));
     long start = System.nanoTime();
     int done = 0;
     for (int from = 0; from < missing.size(); from += 32) {
       List<Integer> chunk = missing.subList(from, Math.min(missing.size(), from + 32));
-      float[][] vectors = encoder.embed(chunk.stream().map(texts::get).toList());
+      // One text per inference: the int8 encoders quantise activations over the whole batch, so a
+      // batched embedding depends on its companions; alone it is the reference the gateway computes
+      // when idle (and exactly what it computes with -Dmodelguard.batch.max=1).
+      float[][] vectors = new float[chunk.size()][];
+      for (int j = 0; j < chunk.size(); j++) {
+        vectors[j] = encoder.embed(List.of(texts.get(chunk.get(j))))[0];
+      }
       for (int j = 0; j < chunk.size(); j++) {
         int i = chunk.get(j);
         result[i] = vectors[j];

@@ -149,12 +149,12 @@ public final class GuardTrainer {
     Encoder encoder = EncoderService.shared(encoderName).encoder();
     Window window = new Window(GuardManifest.Window.DEFAULT);
     float[][] xTrain;
-    float[][] xVal;
-    float[][] xTest;
+    Windowed xVal;
+    Windowed xTest;
     try (EmbeddingStore store = new EmbeddingStore(o.cacheDir(), encoder)) {
       xTrain = store.embed(firstWindows(train, window), o.name() + "/" + lang + " train");
-      xVal = store.embed(firstWindows(val, window), o.name() + "/" + lang + " val");
-      xTest = store.embed(firstWindows(test, window), o.name() + "/" + lang + " test");
+      xVal = Windowed.embed(store, val, window, o.name() + "/" + lang + " val");
+      xTest = Windowed.embed(store, test, window, o.name() + "/" + lang + " test");
     }
     int[] yTrain = classIndex(train, classes);
     boolean[] posVal = positive(val);
@@ -168,7 +168,7 @@ public final class GuardTrainer {
       HeadTrainer trainer = hidden == 0 ? new HeadTrainer(0, 30, 3e-3, 1e-4, o.seed())
           : new HeadTrainer(64, 20, 1e-3, 1e-4, o.seed());
       Head head = trainer.train(xTrain, yTrain, classes, encoderName);
-      double[] sVal = score(head, xVal);
+      double[] sVal = xVal.score(head);
       double threshold = Scores.thresholdAtFpr(sVal, posVal, o.targetFpr());
       double recall = Scores.rate(sVal, posVal, true, threshold);
       double auc = Scores.auc(sVal, posVal);
@@ -182,7 +182,8 @@ public final class GuardTrainer {
       }
     }
     best.write(o.out().resolve("head-" + lang + ".json"));
-    double[] sTest = score(best, xTest);
+    writeHeldOut(lang, test);
+    double[] sTest = xTest.score(best);
     Map<String, Double> recallByLabel = new LinkedHashMap<>();
     for (String label : o.positives()) {
       boolean[] isLabel = new boolean[test.size()];
@@ -205,6 +206,57 @@ public final class GuardTrainer {
         (System.nanoTime() - t0) / 1e9);
   }
 
+  /**
+   * Records which rows were held out for testing, by text hash (not the text: the data stays where
+   * its licence put it), so a regression test can re-score exactly the test split later.
+   */
+  private void writeHeldOut(String lang, List<LabeledText> test) throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add("# held-out test rows of the " + lang + " head: SHA-256 of the text (first 16 hex digits)");
+    for (LabeledText row : test) {
+      lines.add(textHash(row.text()));
+    }
+    Files.write(o.out().resolve("heldout-" + lang + ".txt"), lines);
+  }
+
+  /** First 16 hex digits of the SHA-256 of {@code text}: the row key of {@code heldout-LANG.txt}. */
+  public static String textHash(String text) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Validation and test rows embedded window by window, scored as the guard scores them at run
+   * time (max over windows), so the calibrated threshold holds for long texts too.
+   */
+  private record Windowed(float[][] vectors, int[] rowOf, int rows) {
+    static Windowed embed(EmbeddingStore store, List<LabeledText> rows, Window window, String what) throws IOException {
+      List<String> texts = new ArrayList<>();
+      List<Integer> owners = new ArrayList<>();
+      for (int i = 0; i < rows.size(); i++) {
+        for (Window.Part part : window.split(rows.get(i).text())) {
+          texts.add(part.text());
+          owners.add(i);
+        }
+      }
+      return new Windowed(store.embed(texts, what), owners.stream().mapToInt(Integer::intValue).toArray(), rows.size());
+    }
+
+    double[] score(Head head) {
+      double[] s = new double[rows];
+      java.util.Arrays.fill(s, Double.NEGATIVE_INFINITY);
+      for (int w = 0; w < vectors.length; w++) {
+        s[rowOf[w]] = Math.max(s[rowOf[w]], Head.positiveLogOdds(head.logits(vectors[w])));
+      }
+      return s;
+    }
+  }
+
   private static List<String> firstWindows(List<LabeledText> rows, Window window) {
     // The guard scores long texts window by window; training on the first window matches that.
     return rows.stream().map(r -> window.split(r.text()).get(0).text()).toList();
@@ -224,14 +276,6 @@ public final class GuardTrainer {
       p[i] = o.positives().contains(rows.get(i).label());
     }
     return p;
-  }
-
-  private static double[] score(Head head, float[][] x) {
-    double[] s = new double[x.length];
-    for (int i = 0; i < x.length; i++) {
-      s[i] = Head.positiveLogOdds(head.logits(x[i]));
-    }
-    return s;
   }
 
   private String licence(String source) {
