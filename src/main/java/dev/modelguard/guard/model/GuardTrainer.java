@@ -239,7 +239,7 @@ public final class GuardTrainer {
       List<String> texts = new ArrayList<>();
       List<Integer> owners = new ArrayList<>();
       for (int i = 0; i < rows.size(); i++) {
-        for (Window.Part part : window.split(rows.get(i).text())) {
+        for (Window.Part part : window.split(normalized(rows.get(i)))) {
           texts.add(part.text());
           owners.add(i);
         }
@@ -259,7 +259,15 @@ public final class GuardTrainer {
 
   private static List<String> firstWindows(List<LabeledText> rows, Window window) {
     // The guard scores long texts window by window; training on the first window matches that.
-    return rows.stream().map(r -> window.split(r.text()).get(0).text()).toList();
+    return rows.stream().map(r -> window.split(normalized(r)).get(0).text()).toList();
+  }
+
+  /**
+   * The text as guards see it at run time ({@link dev.modelguard.guard.NormalizedText}): NFKC turns
+   * Chinese full-width punctuation into ASCII, which changes the tokens, so training must match.
+   */
+  private static String normalized(LabeledText row) {
+    return dev.modelguard.guard.NormalizedText.of(row.text()).text();
   }
 
   private int[] classIndex(List<LabeledText> rows, List<String> classes) {
