@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.modelguard.guard.Direction;
 import dev.modelguard.guard.Segment;
+import dev.modelguard.guard.model.CurvePlot;
 import dev.modelguard.guard.model.LabeledText;
 import dev.modelguard.guard.model.ModelGuard;
 import dev.modelguard.guard.model.ModelGuardRegistry;
@@ -29,7 +30,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code modelguard eval}: scores a model guard on JSONL examples and prints precision, recall,
  * F1, ROC-AUC and the false-positive rate on benign rows, overall and per language, label and
- * source, with per-text latency p50/p99; optionally writes the same as JSON. Rows are scanned one
+ * source, with per-text latency p50/p99; optionally writes the same as JSON and the ROC / PR
+ * curves as a PNG. Rows are scanned one
  * at a time on the calling thread (latency is batch-1 latency, verdict cache included for repeated
  * texts). Exit 0 on success, 2 on a usage error naming the option.
  */
@@ -56,6 +58,9 @@ public final class EvalCommand implements Callable<Integer> {
 
   @Option(names = "--json", description = "also write the results as JSON to this file")
   Path json;
+
+  @Option(names = "--plot", description = "also write ROC and precision-recall curves as a PNG to this file")
+  Path plot;
 
   /** One group's measurements. */
   record Metrics(long rows, long positives, double precision, double recall, double f1, double auc,
@@ -99,6 +104,13 @@ public final class EvalCommand implements Callable<Integer> {
     print(report);
     if (json != null) {
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report);
+    }
+    if (plot != null) {
+      boolean[] isPositive = new boolean[rows.size()];
+      for (int i = 0; i < isPositive.length; i++) {
+        isPositive[i] = positives.contains(rows.get(i).label());
+      }
+      CurvePlot.write(plot, "guard " + model.name() + " on " + rows.size() + " rows", scores, isPositive);
     }
     return 0;
   }

@@ -48,8 +48,10 @@ class TrainEvalRoundTripTest {
     assertEquals(firstHead, Files.readString(again.resolve("head-en.json")));
 
     Path json = tmp.resolve("eval.json");
+    Path png = tmp.resolve("curves.png");
     assertEquals(0, new CommandLine(new EvalCommand()).execute("--data", data.toString(), "--guard", out.toString(),
-        "--json", json.toString()));
+        "--json", json.toString(), "--plot", png.toString()));
+    assertTrue(javax.imageio.ImageIO.read(png.toFile()).getWidth() > 800, "a PNG was written");
     JsonNode report = new ObjectMapper().readTree(json.toFile());
     assertTrue(report.at("/overall/auc").asDouble() > 0.9, report.toString());
     assertTrue(report.has("by_language") && report.at("/by_language/zh/rows").asInt() == 50, report.toString());
