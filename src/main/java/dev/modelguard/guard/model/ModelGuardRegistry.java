@@ -1,5 +1,6 @@
 package dev.modelguard.guard.model;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.modelguard.guard.Guard;
 import dev.modelguard.guard.GuardContext;
 import dev.modelguard.guard.GuardFactory;
@@ -33,9 +34,10 @@ public final class ModelGuardRegistry {
   /**
    * Guard-specific policy keys of a model guard entry.
    *
-   * @param maxChars scan at most this many characters (lowers the folder's {@code max_chars}), or null
+   * @param maxChars policy key {@code max_chars}: scan at most this many characters (lowers the
+   *     folder's {@code max_chars}), or null
    */
-  public record Config(Integer maxChars) {
+  public record Config(@JsonProperty("max_chars") Integer maxChars) {
     public Config {
       if (maxChars != null && maxChars < 16) {
         throw new IllegalArgumentException("max_chars: must be >= 16, was " + maxChars);
