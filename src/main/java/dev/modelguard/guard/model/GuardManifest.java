@@ -1,0 +1,198 @@
+package dev.modelguard.guard.model;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.modelguard.guard.Categories;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The {@code guard.yaml} of a guard folder. Unknown keys are errors; invariants are checked on
+ * construction, and {@link #read} reports them as {@code FILE:LINE:COL: message}.
+ *
+ * @param name the guard's name (must equal the folder name)
+ * @param kind {@code head} or {@code classifier}
+ * @param description one line for humans
+ * @param labels model label → finding category (SPEC section 6); labels not listed are ignored
+ * @param threshold the recommended policy threshold on the reported score
+ * @param heads {@code head} kind: one head per language ({@code en}, {@code zh} or {@code any})
+ * @param classifier {@code classifier} kind: the model files
+ * @param window long-text scanning
+ * @param training where the model came from
+ * @param metrics held-out measurements, free-form (informational)
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record GuardManifest(
+    String name,
+    String kind,
+    String description,
+    Map<String, String> labels,
+    double threshold,
+    List<HeadEntry> heads,
+    ClassifierEntry classifier,
+    Window window,
+    Training training,
+    Map<String, Object> metrics) {
+
+  /** The {@code head} kind. */
+  public static final String KIND_HEAD = "head";
+  /** The {@code classifier} kind. */
+  public static final String KIND_CLASSIFIER = "classifier";
+
+  public GuardManifest {
+    Objects.requireNonNull(name, "name is required");
+    if (!KIND_HEAD.equals(kind) && !KIND_CLASSIFIER.equals(kind)) {
+      throw new IllegalArgumentException("kind: must be head or classifier, was " + kind);
+    }
+    if (labels == null || labels.isEmpty()) {
+      throw new IllegalArgumentException("labels: must map at least one model label to a category");
+    }
+    labels.forEach((label, category) -> {
+      if (!Categories.ALL.contains(category)) {
+        throw new IllegalArgumentException("labels." + label + ": unknown category '" + category + "' (valid: "
+            + Categories.ALL + ")");
+      }
+    });
+    if (!(threshold >= 0 && threshold <= 1)) {
+      throw new IllegalArgumentException("threshold: must be in [0,1], was " + threshold);
+    }
+    if (KIND_HEAD.equals(kind) && (heads == null || heads.isEmpty())) {
+      throw new IllegalArgumentException("heads: a head guard needs at least one head");
+    }
+    if (KIND_CLASSIFIER.equals(kind) && classifier == null) {
+      throw new IllegalArgumentException("classifier: a classifier guard needs its model files");
+    }
+    window = window == null ? Window.DEFAULT : window;
+  }
+
+  /**
+   * One trained head.
+   *
+   * @param lang {@code en}, {@code zh} or {@code any}: which windows it scores (by script)
+   * @param encoder the encoder name ({@link EncoderSpec#names()})
+   * @param file the head weights, relative to the folder
+   * @param thresholdLogOdds the head's log-odds (any flagged label vs {@code other}) at the target
+   *     false-positive rate; reported scores are {@code sigmoid(logOdds - thresholdLogOdds)}, so it
+   *     reads as 0.5
+   */
+  public record HeadEntry(String lang, String encoder, String file,
+      @JsonProperty("threshold_log_odds") double thresholdLogOdds) {
+    public HeadEntry {
+      if (!List.of("en", "zh", "any").contains(lang)) {
+        throw new IllegalArgumentException("heads[].lang: must be en, zh or any, was " + lang);
+      }
+      EncoderSpec.named(encoder);
+      Objects.requireNonNull(file, "heads[].file is required");
+      if (!Double.isFinite(thresholdLogOdds)) {
+        throw new IllegalArgumentException("heads[].threshold_log_odds: must be a finite number, was " + thresholdLogOdds);
+      }
+    }
+  }
+
+  /**
+   * An HF-style sequence classifier exported to ONNX.
+   *
+   * @param model the ONNX file (inputs {@code input_ids}, optional {@code attention_mask} /
+   *     {@code token_type_ids}; first output logits {@code [batch, labels]})
+   * @param tokenizer the HF {@code tokenizer.json}
+   * @param config the HF {@code config.json} holding {@code id2label}
+   * @param activation {@code softmax} (one label per text) or {@code sigmoid} (multi-label)
+   * @param maxTokens truncation length
+   */
+  public record ClassifierEntry(String model, String tokenizer, String config, String activation,
+      @JsonProperty("max_tokens") Integer maxTokens) {
+    public ClassifierEntry {
+      Objects.requireNonNull(model, "classifier.model is required");
+      Objects.requireNonNull(tokenizer, "classifier.tokenizer is required");
+      Objects.requireNonNull(config, "classifier.config is required");
+      activation = activation == null ? "softmax" : activation;
+      if (!activation.equals("softmax") && !activation.equals("sigmoid")) {
+        throw new IllegalArgumentException("classifier.activation: must be softmax or sigmoid, was " + activation);
+      }
+      maxTokens = maxTokens == null ? 512 : maxTokens;
+    }
+  }
+
+  /**
+   * Long-text scanning: windows of {@code chars} characters overlapping by {@code overlap}, up to
+   * {@code maxChars}; beyond that the text is not scanned and the scan says so.
+   */
+  public record Window(int chars, int overlap, @JsonProperty("max_chars") int maxChars) {
+    /** 600 characters (about 150 English or 600 Chinese tokens), 100 overlap, 20 000 cap. */
+    public static final Window DEFAULT = new Window(600, 100, 20_000);
+
+    public Window {
+      if (chars < 16 || overlap < 0 || overlap >= chars || maxChars < chars) {
+        throw new IllegalArgumentException("window: need chars >= 16, 0 <= overlap < chars, max_chars >= chars");
+      }
+    }
+  }
+
+  /**
+   * Provenance.
+   *
+   * @param command the command that produced the folder
+   * @param seed the training seed
+   * @param sources training rows per source with licences
+   */
+  public record Training(String command, Long seed, List<Source> sources) {}
+
+  /**
+   * One training source.
+   *
+   * @param source {@code owner/name@commit}
+   * @param licence its licence as stated by the source
+   * @param rows rows used
+   */
+  public record Source(String source, String licence, long rows) {}
+
+  static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+      .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+  /**
+   * Reads and validates {@code file}.
+   *
+   * @throws ModelLoadException with {@code FILE:LINE:COL: message} when it is missing or invalid
+   */
+  public static GuardManifest read(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new ModelLoadException("guard manifest " + file + " does not exist");
+    }
+    try {
+      return YAML.readValue(file.toFile(), GuardManifest.class);
+    } catch (UnrecognizedPropertyException e) {
+      throw new ModelLoadException(location(file, e) + "unknown key '" + e.getPropertyName() + "' (valid: "
+          + e.getKnownPropertyIds() + ")", e);
+    } catch (JsonMappingException e) {
+      Throwable cause = e.getCause() instanceof IllegalArgumentException ? e.getCause() : e;
+      throw new ModelLoadException(location(file, e) + (cause == e ? e.getOriginalMessage() : cause.getMessage()), e);
+    } catch (IOException e) {
+      throw new ModelLoadException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String location(Path file, JsonMappingException e) {
+    if (e.getLocation() == null) {
+      return file + ": ";
+    }
+    return file + ":" + e.getLocation().getLineNr() + ":" + e.getLocation().getColumnNr() + ": ";
+  }
+
+  /** Writes this manifest as YAML. */
+  public void write(Path file) throws IOException {
+    YAML.writeValue(file.toFile(), this);
+  }
+}
