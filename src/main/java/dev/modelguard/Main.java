@@ -3,9 +3,12 @@ package dev.modelguard;
 import dev.modelguard.cli.AuditCommand;
 import dev.modelguard.cli.CheckCommand;
 import dev.modelguard.cli.DemoCommand;
+import dev.modelguard.cli.EvalCommand;
 import dev.modelguard.cli.MockLlmCommand;
 import dev.modelguard.cli.PolicyCommand;
 import dev.modelguard.cli.ServeCommand;
+import dev.modelguard.cli.TrainCommand;
+import dev.modelguard.guard.model.ModelRuntime;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,6 +24,8 @@ import picocli.CommandLine.Command;
       CheckCommand.class,
       PolicyCommand.class,
       AuditCommand.class,
+      TrainCommand.class,
+      EvalCommand.class,
       MockLlmCommand.class
     })
 public final class Main implements Runnable {
@@ -36,6 +41,8 @@ public final class Main implements Runnable {
 
   /** Runs the command line and returns its exit code (0 success, 1 check failed, 2 usage error). */
   public static int run(String... args) {
+    // Before any model class loads: DJL offline, natives and caches under a directory we own.
+    ModelRuntime.ensureInitialized();
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionStrategy(new CommandLine.RunLast());
     int code = cli.execute(args);

@@ -76,7 +76,7 @@ class ShippedFilesTest {
 
   @Test
   void shippedPoliciesLoad() {
-    PolicySet set = PolicyLoader.loadDirectory(Path.of("policies"), GuardRegistry.load());
+    PolicySet set = PolicyLoader.loadDirectory(Path.of("policies"), GuardRegistry.load(List.of(Path.of("guard-models"))));
     assertEquals(List.of("default", "monitor", "strict"), List.copyOf(set.names()));
     assertEquals(Mode.MONITOR, set.get("monitor").orElseThrow().mode());
     assertEquals(set.get("default").orElseThrow().prompt().size(), set.get("monitor").orElseThrow().prompt().size());

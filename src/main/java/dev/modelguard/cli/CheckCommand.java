@@ -42,6 +42,10 @@ public class CheckCommand implements Callable<Integer> {
   @Option(names = "--policies", defaultValue = "policies", description = "policy directory (default: ${DEFAULT-VALUE})")
   Path policies;
 
+  @Option(names = "--guard-models", paramLabel = "DIR", defaultValue = "guard-models", split = ",",
+      description = "model guard directories (default: ${DEFAULT-VALUE}, when it exists)")
+  List<Path> guardModels;
+
   @Parameters(arity = "0..1", paramLabel = "TEXT", description = "the text, or - (the default) to read standard input")
   String text;
 
@@ -67,7 +71,8 @@ public class CheckCommand implements Callable<Integer> {
     }
     PolicySet set;
     try {
-      set = PolicyLoader.loadDirectory(policies, GuardRegistry.load());
+      set = PolicyLoader.loadDirectory(policies,
+          GuardRegistry.load(guardModels.stream().filter(Files::isDirectory).toList()));
     } catch (ConfigException e) {
       e.errors().forEach(System.err::println);
       return 1;

@@ -8,7 +8,6 @@ import dev.modelguard.config.GatewayConfig.Listen;
 import dev.modelguard.config.GatewayConfig.Route;
 import dev.modelguard.config.GatewayConfig.Upstream;
 import dev.modelguard.demo.MockLlm;
-import dev.modelguard.policy.GuardRegistry;
 import dev.modelguard.proxy.Gateway;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -62,7 +61,7 @@ public class DemoCommand implements Callable<Integer> {
         "default");
     Gateway gateway;
     try {
-      gateway = Gateway.start(vertx, config, GuardRegistry.load());
+      gateway = Gateway.start(vertx, config);
     } catch (ConfigException e) {
       e.errors().forEach(System.err::println);
       vertx.close();

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -48,6 +49,10 @@ public class PolicyCommand implements Callable<Integer> {
   public static class Validate implements Callable<Integer> {
     @Spec CommandSpec spec;
 
+    @Option(names = "--guard-models", paramLabel = "DIR", defaultValue = "guard-models", split = ",",
+        description = "model guard directories (default: ${DEFAULT-VALUE}, when it exists)")
+    List<Path> guardModels;
+
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "policy files (YAML)")
     List<Path> files;
 
@@ -72,8 +77,8 @@ public class PolicyCommand implements Callable<Integer> {
       // Loaded once: ServiceLoader instantiates every factory, and a broken one is a usage error.
       GuardRegistry registry;
       try {
-        registry = GuardRegistry.load();
-      } catch (IllegalStateException e) {
+        registry = GuardRegistry.load(guardModels.stream().filter(Files::isDirectory).toList());
+      } catch (IllegalStateException | IllegalArgumentException e) {
         err.println("cannot load guards: " + e.getMessage());
         err.flush();
         return 2;

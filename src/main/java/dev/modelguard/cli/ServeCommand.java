@@ -3,7 +3,6 @@ package dev.modelguard.cli;
 import dev.modelguard.config.ConfigException;
 import dev.modelguard.config.GatewayConfig;
 import dev.modelguard.config.GatewayConfigLoader;
-import dev.modelguard.policy.GuardRegistry;
 import dev.modelguard.proxy.Gateway;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -37,7 +36,7 @@ public class ServeCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     Gateway gateway;
     try {
-      gateway = Gateway.start(vertx, cfg, GuardRegistry.load());
+      gateway = Gateway.start(vertx, cfg);
     } catch (ConfigException e) {
       e.errors().forEach(System.err::println);
       vertx.close();

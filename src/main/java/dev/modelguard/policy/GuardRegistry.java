@@ -2,7 +2,11 @@ package dev.modelguard.policy;
 
 import dev.modelguard.guard.GuardFactory;
 import java.util.Collection;
+import dev.modelguard.guard.model.ModelGuardRegistry;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
@@ -38,6 +42,20 @@ public final class GuardRegistry {
       throw new IllegalStateException("cannot load a guard factory: " + e.getMessage(), e);
     }
     return of(found);
+  }
+
+  /**
+   * The class-path guards plus every model guard folder under {@code guardModelDirs} (each
+   * subfolder with a {@code guard.yaml} is a guard type named after the folder).
+   *
+   * @throws IllegalStateException when two guards share a type (a folder named like a rule guard)
+   */
+  public static GuardRegistry load(List<Path> guardModelDirs) {
+    List<GuardFactory<?>> all = new ArrayList<>(load().factories.values());
+    if (!guardModelDirs.isEmpty()) {
+      all.addAll(new ModelGuardRegistry(guardModelDirs).factories());
+    }
+    return of(all);
   }
 
   /**

@@ -41,13 +41,15 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Loads the policies, opens the audit log and starts listening.
+   * Loads the guards (class-path rule guards and the model guard folders of {@code guard_models}),
+   * compiles the policies, opens the audit log and starts listening.
    *
    * @throws ConfigException when a policy is invalid or a route names a policy that is not loaded
    * @throws UncheckedIOException when the audit log cannot be opened
    * @throws IllegalStateException when the port cannot be bound
    */
-  public static Gateway start(Vertx vertx, GatewayConfig config, GuardRegistry registry) {
+  public static Gateway start(Vertx vertx, GatewayConfig config) {
+    GuardRegistry registry = GuardRegistry.load(config.guardModels());
     LivePolicies policies = new LivePolicies(config.policies(), registry, set -> missingPolicies(config, set),
         reloaded -> { });
     AuditSink audit;

@@ -3,7 +3,6 @@ package dev.modelguard.bench;
 import dev.modelguard.config.GatewayConfig;
 import dev.modelguard.config.GatewayConfigLoader;
 import dev.modelguard.demo.MockLlm;
-import dev.modelguard.policy.GuardRegistry;
 import dev.modelguard.proxy.Gateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.Json;
@@ -54,7 +53,7 @@ public final class StreamBench {
         guard_models: [%s]
         """.formatted(Path.of("policies").toAbsolutePath(), mock.port(), Path.of("guard-models").toAbsolutePath()));
     GatewayConfig config = GatewayConfigLoader.load(dir.resolve("gateway.yaml"), Map.of());
-    Gateway gateway = Gateway.start(vertx, config, GuardRegistry.load());
+    Gateway gateway = Gateway.start(vertx, config);
     String direct = "http://127.0.0.1:" + mock.port() + "/v1/chat/completions";
     String guarded = "http://127.0.0.1:" + gateway.port() + "/v1/chat/completions";
     int holdBack = gateway.policies().get("default").orElseThrow().streaming().holdBackChars();

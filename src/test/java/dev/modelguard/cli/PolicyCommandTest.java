@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -56,7 +57,7 @@ class PolicyCommandTest {
     assertEquals(1, run("validate", ok.toString(), bad.toString()));
     assertEquals(ok + ": ok (policy ok, 0 prompt guards, 0 response guards)\n"
         + bad + ":4:5: prompt[0].guard: unknown guard 'nope' (valid: "
-        + String.join(", ", dev.modelguard.policy.GuardRegistry.load().types()) + ")\n"
+        + String.join(", ", dev.modelguard.policy.GuardRegistry.load(List.of(Path.of("guard-models"))).types()) + ")\n"
         + bad + ":6:5: prompt[1].words: must list at least one word\n", out.toString());
   }
 

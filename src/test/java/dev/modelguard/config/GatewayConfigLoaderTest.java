@@ -144,7 +144,7 @@ class GatewayConfigLoaderTest {
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', textBlock = """
       unknown listen key   | 'listen:\n  prot: 1\n'                            | '1:1'  | '2:3: listen.prot: unknown key (valid: host, port, max_body_bytes)'
-      unknown top key      | 'polices: x\n'                                    | '1:1'  | '1:1: polices: unknown key (valid: listen, policies, audit, admin, upstreams, routes, guard_models, tenants, default_policy)'
+      unknown top key      | 'polices: x\n'                                    | '1:1'  | '1:1: polices: unknown key (valid: listen, policies, audit, admin, upstreams, routes, guard_models, tenants, default_policy, rate_limits)'
       port out of range    | 'listen:\n  port: 70000\n'                        | '1:1'  | '2:3: listen.port: out of range: 70000 (valid: 0-65535)'
       port not a number    | 'listen:\n  port: abc\n'                          | '1:1'  | '2:3: listen.port: expected an integer, got ''abc'''
       unknown upstream key | ''                                                | 'url: https://api.openai.com\n    uri: x' | '5:5: upstreams.openai.uri: unknown key (valid: url, headers, connect_timeout_ms, timeout_ms)'

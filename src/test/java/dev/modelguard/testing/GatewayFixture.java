@@ -2,7 +2,6 @@ package dev.modelguard.testing;
 
 import dev.modelguard.config.GatewayConfig;
 import dev.modelguard.config.GatewayConfigLoader;
-import dev.modelguard.policy.GuardRegistry;
 import dev.modelguard.proxy.Gateway;
 import io.vertx.core.Vertx;
 import java.io.IOException;
@@ -61,12 +60,15 @@ public final class GatewayFixture implements AutoCloseable {
           dead:
             url: http://127.0.0.1:9
             connect_timeout_ms: 1000
+        guard_models:
+          - ${GUARD_MODELS}
         routes:
         """ + routesYaml;
     Path config = dir.resolve("gateway.yaml");
     Files.writeString(config, yaml);
-    GatewayConfig cfg = GatewayConfigLoader.load(config, Map.of("UPSTREAM", upstream.url()));
-    this.gateway = Gateway.start(vertx, cfg, GuardRegistry.load());
+    GatewayConfig cfg = GatewayConfigLoader.load(config, Map.of("UPSTREAM", upstream.url(),
+        "GUARD_MODELS", Path.of("guard-models").toAbsolutePath().toString()));
+    this.gateway = Gateway.start(vertx, cfg);
   }
 
   public String base() {

@@ -93,7 +93,21 @@ public final class ModelGuardRegistry {
     if (folder == null) {
       throw new IllegalArgumentException("unknown model guard '" + name + "' (known: " + names() + ")");
     }
-    return loaded.computeIfAbsent(name, n -> ModelGuards.load(folder));
+    return loaded.computeIfAbsent(name, n -> warm(ModelGuards.load(folder)));
+  }
+
+  /**
+   * Runs one inference right after loading, so the first real request does not pay for ONNX
+   * Runtime's lazy initialisation and the JIT (hundreds of milliseconds, far over a policy's
+   * {@code budget_ms}).
+   */
+  private static ModelGuard warm(ModelGuard guard) {
+    try {
+      guard.inspect(dev.modelguard.guard.Segment.of(dev.modelguard.guard.Direction.PROMPT, "Warm-up text. 预热文本。"));
+    } catch (Exception e) {
+      throw new ModelLoadException("guard '" + guard.name() + "' failed its first inference: " + e.getMessage(), e);
+    }
+    return guard;
   }
 
   /** Loads every folder now (startup / readiness). */

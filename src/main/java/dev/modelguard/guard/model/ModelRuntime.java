@@ -39,9 +39,15 @@ public final class ModelRuntime {
 
   private ModelRuntime() {}
 
-  /** The default work directory: {@code ${java.io.tmpdir}/modelguard-<user>}. */
+  /**
+   * The default work directory: the {@code modelguard.model.dir} system property, else the
+   * {@code MODELGUARD_WORK_DIR} environment variable, else {@code ${java.io.tmpdir}/modelguard-<user>}.
+   */
   public static Path defaultWorkDir() {
     String configured = System.getProperty(WORK_DIR_PROPERTY);
+    if (configured == null || configured.isBlank()) {
+      configured = System.getenv("MODELGUARD_WORK_DIR");
+    }
     if (configured != null && !configured.isBlank()) {
       return Path.of(configured);
     }
