@@ -28,8 +28,11 @@ public final class CheckHandler implements Handler<RoutingContext> {
   private final String defaultPolicy;
   private final PolicyEngine engine;
   private final Consumer<Exchange> auditor;
+  private final Tenancy tenancy;
 
-  public CheckHandler(PolicyLookup policies, String defaultPolicy, PolicyEngine engine, Consumer<Exchange> auditor) {
+  public CheckHandler(PolicyLookup policies, String defaultPolicy, PolicyEngine engine, Consumer<Exchange> auditor,
+      Tenancy tenancy) {
+    this.tenancy = tenancy;
     this.policies = policies;
     this.defaultPolicy = defaultPolicy;
     this.engine = engine;
@@ -53,7 +56,9 @@ public final class CheckHandler implements Handler<RoutingContext> {
       } catch (IllegalArgumentException e) {
         throw GatewayException.badRequest(400, "invalid_field", "'direction': " + e.getMessage());
       }
-      String name = body.path("policy").asText(defaultPolicy);
+      var key = tenancy.resolve(ctx.request());
+      ex.key(key.orElse(null));
+      String name = body.path("policy").asText(Tenancy.policyFor(key, defaultPolicy));
       Policy policy = policies.find(name).orElseThrow(() -> GatewayException.badRequest(400, "unknown_policy",
           "'policy': no policy named '" + name + "' is loaded"));
       ex.policy(policy);

@@ -23,6 +23,7 @@ public final class Exchange {
   private dev.modelguard.api.WireFormat format;
   private Policy policy;
   private String tenant;
+  private dev.modelguard.config.GatewayConfig.TenantKey key;
   private ScanResult prompt;
   private ScanResult response;
   private int status;
@@ -77,6 +78,16 @@ public final class Exchange {
 
   public void tenant(String tenant) {
     this.tenant = tenant;
+  }
+
+  /** The caller's gateway key entry, or null for an anonymous caller. */
+  public dev.modelguard.config.GatewayConfig.TenantKey key() {
+    return key;
+  }
+
+  public void key(dev.modelguard.config.GatewayConfig.TenantKey key) {
+    this.key = key;
+    this.tenant = key == null ? null : key.tenant();
   }
 
   public ScanResult prompt() {

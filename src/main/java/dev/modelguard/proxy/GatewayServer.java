@@ -36,6 +36,7 @@ public final class GatewayServer {
   private final Vertx vertx;
   private final Settings settings;
   private final Map<String, HttpClient> clients = new HashMap<>();
+  private RateLimiter limiter;
   private HttpServer server;
 
   public GatewayServer(Vertx vertx, Settings settings) {
@@ -51,14 +52,16 @@ public final class GatewayServer {
             .setTrustAll(false).setVerifyHost(true).setDecompressionSupported(false),
         new PoolOptions().setHttp1MaxSize(256))));
     PolicyEngine engine = new PolicyEngine(vertx);
+    limiter = config.rateLimits().store() == GatewayConfig.RateLimits.Store.REDIS
+        ? new RedisRateLimiter(vertx, config.rateLimits().redisUrl()) : new MemoryRateLimiter();
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
     router.get("/health/ready").handler(ctx -> json(ctx, 200, "{\"status\":\"ready\"}"));
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.listen().maxBodyBytes()));
     router.post("/v1/guard/check").handler(new CheckHandler(settings.policies(), config.defaultPolicy(), engine,
-        settings.auditor()));
+        settings.auditor(), new Tenancy(config.tenants())));
     router.route().handler(new ProxyHandler(config, settings.policies(), engine, clients,
-        settings.auditor()));
+        settings.auditor(), limiter));
     router.errorHandler(413, ctx -> rejected(ctx, GatewayException.badRequest(413, "body_too_large",
         "request body exceeds the limit of " + config.listen().maxBodyBytes() + " bytes")));
     router.errorHandler(400, ctx -> rejected(ctx, GatewayException.badRequest(400, "bad_request",
@@ -79,6 +82,9 @@ public final class GatewayServer {
 
   /** Closes the server and the upstream clients. */
   public Future<Void> close() {
+    if (limiter != null) {
+      limiter.close();
+    }
     Future<Void> closing = server == null ? Future.succeededFuture() : server.close();
     return closing.eventually(() -> Future.join(clients.values().stream().map(HttpClient::close).toList()).mapEmpty());
   }

@@ -34,6 +34,8 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
 import dev.modelguard.config.GatewayConfig;
 import dev.modelguard.config.GatewayConfig.Route;
+import dev.modelguard.config.GatewayConfig.TenantKey;
+import java.util.Optional;
 import dev.modelguard.config.GatewayConfig.Upstream;
 import java.net.ConnectException;
 import java.util.List;
@@ -76,10 +78,14 @@ public final class ProxyHandler implements Handler<RoutingContext> {
   private final PolicyEngine engine;
   private final Map<String, HttpClient> clients;
   private final Consumer<Exchange> auditor;
+  private final Tenancy tenancy;
+  private final RateLimiter limiter;
 
   public ProxyHandler(GatewayConfig config, PolicyLookup policies, PolicyEngine engine, Map<String, HttpClient> clients,
-      Consumer<Exchange> auditor) {
+      Consumer<Exchange> auditor, RateLimiter limiter) {
     this.config = config;
+    this.tenancy = new Tenancy(config.tenants());
+    this.limiter = limiter;
     this.policies = policies;
     this.engine = engine;
     this.clients = clients;
@@ -104,6 +110,8 @@ public final class ProxyHandler implements Handler<RoutingContext> {
     Route route = config.route(path).orElseThrow(() -> GatewayException.badRequest(404, "unknown_path",
         "no route for path '" + path + "'"));
     ex.route(route);
+    Optional<TenantKey> key = tenancy.resolve(ctx.request());
+    ex.key(key.orElse(null));
     HttpMethod method = ctx.request().method();
     if ((method == HttpMethod.GET || method == HttpMethod.HEAD) && isModelListing(path)) {
       // Listing models carries no text in either direction; clients call it before anything else.
@@ -126,11 +134,41 @@ public final class ProxyHandler implements Handler<RoutingContext> {
           + (contentType == null ? "missing" : "'" + contentType + "'"));
     }
     ObjectNode body = Jsons.parseObject(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
-    Policy policy = policies.find(route.policy()).orElseThrow(() -> new GatewayException(500,
-        GatewayException.INTERNAL, "policy_not_loaded", "policy '" + route.policy() + "' of route '" + route.path()
+    String policyName = Tenancy.policyFor(key, route.policy());
+    Policy policy = policies.find(policyName).orElseThrow(() -> new GatewayException(500,
+        GatewayException.INTERNAL, "policy_not_loaded", "policy '" + policyName + "' of route '" + route.path()
             + "' is not loaded"));
     ex.policy(policy);
     List<Segment> segments = format.promptSegments(body);
+    admit(ex, segments).onComplete(admitted -> {
+      if (admitted.failed()) {
+        fail(ctx, ex, internal(admitted.cause()));
+      } else if (!admitted.result().allowed()) {
+        RateLimiter.Decision d = admitted.result();
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(d.retryAfterSeconds()));
+        fail(ctx, ex, new GatewayException(429, "rate_limit_error", "rate_limit_exceeded", "rate limit exceeded for "
+            + "tenant '" + ex.tenant() + "': " + d.limit() + "; retry in " + d.retryAfterSeconds() + " s"));
+      } else {
+        scanPrompt(ctx, ex, format, policy, body, segments);
+      }
+    });
+  }
+
+  /** Counts the request against its key's rate limit (prompt tokens estimated at 4 characters each). */
+  private Future<RateLimiter.Decision> admit(Exchange ex, List<Segment> segments) {
+    TenantKey key = ex.key();
+    if (key == null || key.rateLimit() == null) {
+      return Future.succeededFuture(RateLimiter.Decision.ALLOWED);
+    }
+    long chars = 0;
+    for (Segment s : segments) {
+      chars += s.text().length();
+    }
+    return limiter.acquire(key.sha256(), key.rateLimit(), (chars + 3) / 4);
+  }
+
+  private void scanPrompt(RoutingContext ctx, Exchange ex, WireFormat format, Policy policy, ObjectNode body,
+      List<Segment> segments) {
     engine.scan(policy, Direction.PROMPT, segments, ex.redactor()).onComplete(ar -> {
       try {
         if (ar.failed()) {
@@ -247,6 +285,7 @@ public final class ProxyHandler implements Handler<RoutingContext> {
       throw new GatewayException(502, GatewayException.UPSTREAM, "upstream_bad_response", "upstream '"
           + ex.route().upstream() + "' answered with invalid JSON: the answer cannot be checked", e);
     }
+    recordUsage(ex, response);
     List<Segment> segments = format.responseSegments(response);
     engine.scan(ex.policy(), Direction.RESPONSE, segments, ex.redactor()).onComplete(ar -> {
       try {
@@ -270,6 +309,19 @@ public final class ProxyHandler implements Handler<RoutingContext> {
         fail(ctx, ex, internal(e));
       }
     });
+  }
+
+  /** Adds the completion tokens the upstream reports (OpenAI, Anthropic, Responses usage) to the key's window. */
+  private void recordUsage(Exchange ex, JsonNode response) {
+    TenantKey key = ex.key();
+    if (key == null || key.rateLimit() == null || key.rateLimit().tokensPerMinute() == null) {
+      return;
+    }
+    JsonNode usage = response.path("usage");
+    long tokens = usage.path("completion_tokens").asLong(usage.path("output_tokens").asLong(0));
+    if (tokens > 0) {
+      limiter.record(key.sha256(), tokens);
+    }
   }
 
   private void relayWhole(RoutingContext ctx, Exchange ex, HttpClientResponse up, Buffer body) {

@@ -32,6 +32,12 @@ public final class GatewayFixture implements AutoCloseable {
    *     {@code dead} for a port nothing listens on)
    */
   public GatewayFixture(Vertx vertx, Path dir, Map<String, String> extraPolicies, String routesYaml) throws Exception {
+    this(vertx, dir, extraPolicies, routesYaml, "");
+  }
+
+  /** @param extraYaml more top-level configuration (tenants:, rate_limits:...), appended as is */
+  public GatewayFixture(Vertx vertx, Path dir, Map<String, String> extraPolicies, String routesYaml, String extraYaml)
+      throws Exception {
     this.dir = dir;
     this.upstream = new RecordingUpstream(vertx);
     Path policies = Files.createDirectories(dir.resolve("policies"));
@@ -63,7 +69,7 @@ public final class GatewayFixture implements AutoCloseable {
         guard_models:
           - ${GUARD_MODELS}
         routes:
-        """ + routesYaml;
+        """ + routesYaml + "\n" + extraYaml;
     Path config = dir.resolve("gateway.yaml");
     Files.writeString(config, yaml);
     GatewayConfig cfg = GatewayConfigLoader.load(config, Map.of("UPSTREAM", upstream.url(),
@@ -73,6 +79,11 @@ public final class GatewayFixture implements AutoCloseable {
 
   public String base() {
     return "http://127.0.0.1:" + gateway.port();
+  }
+
+  /** The directory the gateway reads its policies from (edit files here to test reloads). */
+  public Path policiesDir() {
+    return dir.resolve("policies");
   }
 
   public Path auditFile() {
