@@ -37,6 +37,9 @@ public final class CheckResults {
       f.put("start", a.finding().start());
       f.put("end", a.finding().end());
       f.put("action", a.action().wireName());
+      if (a.monitored()) {
+        f.put("monitored", true);
+      }
     }
     if (!result.errors().isEmpty()) {
       ArrayNode errors = out.putArray("errors");

@@ -34,6 +34,15 @@ public interface Guard {
   }
 
   /**
+   * A note for the audit event when this guard did not see all of {@code segment} (a model guard
+   * scans up to a character cap), such as {@code text_over_cap:prompt-attack:20000/52311}; null
+   * when it saw everything.
+   */
+  default String coverageNote(Segment segment) {
+    return null;
+  }
+
+  /**
    * True when the guard needs the whole text to decide (a classifier); false when it can work on
    * any window of the text (a regex), which lets streams be scanned incrementally.
    */

@@ -30,6 +30,10 @@ import java.util.regex.Pattern;
  * @param guard the guard type ({@code pii}, {@code secrets}...)
  * @param threshold findings scoring below this are ignored; in [0,1], default 0.5
  * @param action what a finding at or above the threshold triggers; default block
+ * @param mode {@code monitor} to decide and audit this guard's findings without acting on them
+ *     (the way to roll out a new rule), or null to follow the policy
+ * @param onError what this guard's failure means, or null to follow the policy's {@code on_error}
+ * @param budgetMs this guard's time budget, or null to follow the policy's {@code budget_ms}
  * @param config the guard-specific keys, as written (a private copy)
  * @param path where the entry sits in its file, e.g. {@code prompt[2]}
  * @param locations positions of the entry ({@code ""}) and of its keys and their elements, by
@@ -41,12 +45,16 @@ public record GuardEntry(
     String guard,
     double threshold,
     Action action,
+    Mode mode,
+    OnError onError,
+    Long budgetMs,
     ObjectNode config,
     String path,
     Map<String, SourceLocation> locations) {
 
   /** The keys every entry understands; all others belong to the guard. */
-  public static final List<String> COMMON_KEYS = List.of("guard", "name", "threshold", "action");
+  public static final List<String> COMMON_KEYS =
+      List.of("guard", "name", "threshold", "action", "mode", "on_error", "budget_ms");
 
   /** Default {@code threshold}. */
   public static final double DEFAULT_THRESHOLD = 0.5;
@@ -68,6 +76,9 @@ public record GuardEntry(
       throw new InvalidKeyException("threshold", "must be in [0,1]");
     }
     action = action == null ? Action.BLOCK : action;
+    if (budgetMs != null && budgetMs <= 0) {
+      throw new InvalidKeyException("budget_ms", "must be > 0, was " + budgetMs);
+    }
     config = config == null ? JsonNodeFactory.instance.objectNode() : config.deepCopy();
     path = path == null ? "" : path;
     locations = Map.copyOf(locations == null ? Map.of() : locations);
@@ -137,7 +148,33 @@ public record GuardEntry(
           throw new InvalidKeyException("action", e.getMessage());
         }
       }
-      return new GuardEntry(name, guard, threshold, action, node, path, locations);
+      Mode mode = null;
+      String m = text(node.remove("mode"), "mode");
+      if (m != null) {
+        try {
+          mode = Mode.parse(m);
+        } catch (IllegalArgumentException e) {
+          throw new InvalidKeyException("mode", e.getMessage());
+        }
+      }
+      OnError onError = null;
+      String oe = text(node.remove("on_error"), "on_error");
+      if (oe != null) {
+        try {
+          onError = OnError.parse(oe);
+        } catch (IllegalArgumentException e) {
+          throw new InvalidKeyException("on_error", e.getMessage());
+        }
+      }
+      Long budgetMs = null;
+      JsonNode b = node.remove("budget_ms");
+      if (b != null && !b.isNull()) {
+        if (!b.canConvertToLong() || !b.isIntegralNumber()) {
+          throw new InvalidKeyException("budget_ms", "expected a whole number of milliseconds, got '" + b.asText() + "'");
+        }
+        budgetMs = b.longValue();
+      }
+      return new GuardEntry(name, guard, threshold, action, mode, onError, budgetMs, node, path, locations);
     }
 
     private static String text(JsonNode n, String key) {

@@ -95,7 +95,8 @@ public final class PolicyCompiler {
     }
     for (GuardEntry entry : entries) {
       try {
-        rules.add(new GuardRule(create(entry, baseDir), entry.threshold(), entry.action()));
+        rules.add(new GuardRule(create(entry, baseDir), entry.threshold(), entry.action(),
+            entry.mode() == Mode.MONITOR, entry.onError(), entry.budgetMs()));
       } catch (EntryError e) {
         errors.add(e.getMessage());
       }

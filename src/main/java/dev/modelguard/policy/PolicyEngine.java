@@ -72,7 +72,7 @@ public final class PolicyEngine {
         if (segment.text().isEmpty()) {
           continue;
         }
-        outcomes.add(run(rule, i, segment, policy.budgetMs()));
+        outcomes.add(run(rule, i, segment, rule.budgetMs(policy)));
       }
     }
     return Future.join(outcomes).transform(ignored -> {
@@ -141,7 +141,7 @@ public final class PolicyEngine {
     for (Outcome o : outcomes) {
       if (o.error != null) {
         errors.add(new GuardError(o.rule.guard().name(), o.segment, o.error));
-        if (policy.onError() == OnError.BLOCK) {
+        if (o.rule.onError(policy) == OnError.BLOCK && !o.rule.monitor()) {
           verdict = Action.BLOCK;
         }
       }
@@ -149,7 +149,10 @@ public final class PolicyEngine {
         if (f.score() < o.rule.threshold()) {
           continue;
         }
-        applied.add(new AppliedFinding(o.segment, f, o.rule.action()));
+        applied.add(new AppliedFinding(o.segment, f, o.rule.action(), o.rule.monitor()));
+        if (o.rule.monitor()) {
+          continue;
+        }
         verdict = verdict.max(o.rule.action());
         if (o.rule.action() != Action.ALLOW) {
           categories.add(f.category());
@@ -162,7 +165,7 @@ public final class PolicyEngine {
     if (verdict == Action.REDACT) {
       Map<Integer, List<Finding>> toRedact = new java.util.TreeMap<>();
       for (AppliedFinding a : applied) {
-        if (a.action() == Action.REDACT) {
+        if (a.action() == Action.REDACT && !a.monitored()) {
           toRedact.computeIfAbsent(a.segment(), k -> new ArrayList<>()).add(a.finding());
         }
       }
@@ -176,8 +179,15 @@ public final class PolicyEngine {
       }
     }
     int nonEmpty = (int) segments.stream().filter(s -> !s.text().isEmpty()).count();
+    LinkedHashSet<String> notes = new LinkedHashSet<>();
+    for (Outcome o : outcomes) {
+      String note = o.rule.guard().coverageNote(segments.get(o.segment));
+      if (note != null) {
+        notes.add(note);
+      }
+    }
     return new ScanResult(policy, direction, List.copyOf(segments), verdict, List.copyOf(categories),
         List.copyOf(applied), List.copyOf(errors), Map.copyOf(redacted), millis, scanned.cardinality(),
-        nonEmpty - scanned.cardinality());
+        nonEmpty - scanned.cardinality(), List.copyOf(notes));
   }
 }

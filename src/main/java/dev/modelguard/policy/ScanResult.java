@@ -24,6 +24,8 @@ import java.util.Map;
  * @param guardsMillis wall time spent running guards
  * @param scannedSegments segments at least one guard actually ran on
  * @param cachedSegments segments whose every verdict came from the cache (resent chat history)
+ * @param notes what the audit event should say about coverage ({@link
+ *     dev.modelguard.guard.Guard#coverageNote})
  */
 public record ScanResult(
     Policy policy,
@@ -36,10 +38,18 @@ public record ScanResult(
     Map<Integer, String> redacted,
     double guardsMillis,
     int scannedSegments,
-    int cachedSegments) {
+    int cachedSegments,
+    List<String> notes) {
 
-  /** A finding in a segment, and what the policy does about it. */
-  public record AppliedFinding(int segment, Finding finding, Action action) {}
+  /**
+   * A finding in a segment, and what the policy does about it; {@code monitored} when its guard
+   * runs in monitor mode, so the action is recorded but not taken.
+   */
+  public record AppliedFinding(int segment, Finding finding, Action action, boolean monitored) {
+    public AppliedFinding(int segment, Finding finding, Action action) {
+      this(segment, finding, action, false);
+    }
+  }
 
   /** A guard that failed on a segment; {@code message} says why (exception text or budget). */
   public record GuardError(String guard, int segment, String message) {}

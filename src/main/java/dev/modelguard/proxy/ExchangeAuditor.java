@@ -84,6 +84,10 @@ public final class ExchangeAuditor implements Consumer<Exchange> {
     r.categories().forEach(b::category);
     b.note("segments_scanned:" + r.scannedSegments());
     b.note("segments_cached:" + r.cachedSegments());
+    r.notes().forEach(b::note);
+    r.errors().forEach(e -> b.note("degraded:" + e.guard()));
+    r.findings().stream().filter(AppliedFinding::monitored)
+        .forEach(a -> b.note("monitor_only:" + a.finding().guard() + ":" + a.action().wireName()));
     r.errors().forEach(e -> b.error(e.guard(), "segment " + e.segment() + ": " + e.message()));
     if (withNotes) {
       ex.notes().forEach(b::note);

@@ -131,7 +131,7 @@ public final class StreamScanner {
       segments.add(Segment.of(Direction.RESPONSE, "assistant", c.name, c.text.toString()));
     }
     return new ScanResult(policy, Direction.RESPONSE, segments, verdict, List.copyOf(categories),
-        List.copyOf(findings), List.copyOf(errors), Map.of(), guardsMillis, segments.size(), 0);
+        List.copyOf(findings), List.copyOf(errors), Map.of(), guardsMillis, segments.size(), 0, List.of());
   }
 
   private void hold(StreamChunk chunk) {
@@ -207,13 +207,13 @@ public final class StreamScanner {
     for (GuardError e : r.errors()) {
       errors.add(new GuardError(e.guard(), channelOf.apply(e.segment()).index, e.message()));
     }
-    if (!r.errors().isEmpty() && policy.onError() == OnError.BLOCK) {
-      verdict = Action.BLOCK;
+    if (r.verdict() == Action.BLOCK) {
+      verdict = Action.BLOCK; // a blocking finding, or a guard that failed under its on_error: block
     }
     for (AppliedFinding a : r.findings()) {
       Channel c = channelOf.apply(a.segment());
       Finding f = a.finding().shifted(offsetOf.applyAsInt(a.segment()));
-      if (!finalView && a.action() != Action.BLOCK && f.end() > c.text.length() - settings.holdBackChars()) {
+      if (!finalView && (a.action() != Action.BLOCK || a.monitored()) && f.end() > c.text.length() - settings.holdBackChars()) {
         c.pending.add(f);
         continue;
       }
@@ -221,7 +221,10 @@ public final class StreamScanner {
       if (!seenFindings.add(key)) {
         continue;
       }
-      findings.add(new AppliedFinding(c.index, f, a.action()));
+      findings.add(new AppliedFinding(c.index, f, a.action(), a.monitored()));
+      if (a.monitored()) {
+        continue;
+      }
       verdict = verdict.max(a.action());
       if (a.action() != Action.ALLOW) {
         categories.add(f.category());

@@ -135,6 +135,31 @@ class PolicyEngineTest {
   }
 
   @Test
+  void perGuardMonitorModeRecordsButNeverActs() throws Exception {
+    GuardRule trial = new GuardRule(word("foo"), 0.5, Action.BLOCK, true, null, null);
+    GuardRule live = new GuardRule(word("bar"), 0.5, Action.REDACT);
+    ScanResult r = scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(trial, live)), "foo bar");
+    assertEquals(Action.REDACT, r.verdict());
+    assertEquals(2, r.findings().size());
+    assertTrue(r.findings().stream().anyMatch(a -> a.monitored() && a.action() == Action.BLOCK));
+    assertEquals("foo [BAR_1]", r.redacted().get(0));
+  }
+
+  @Test
+  void perGuardOnErrorAndBudgetOverrideThePolicys() throws Exception {
+    Guard broken = new WordGuard("broken", "x", 1, false, 0, true);
+    ScanResult open = scan(policy(Mode.ENFORCE, OnError.BLOCK,
+        List.of(new GuardRule(broken, 0.5, Action.FLAG, false, OnError.ALLOW, null))), "hi");
+    assertEquals(Action.ALLOW, open.verdict());
+    assertEquals(1, open.errors().size());
+    Guard slow = new WordGuard("slow", "hi", 1, true, 120, false);
+    ScanResult patient = scan(policy(Mode.ENFORCE, OnError.BLOCK,
+        List.of(new GuardRule(slow, 0.5, Action.FLAG, false, null, 2000L))), "hi");
+    assertTrue(patient.errors().isEmpty(), patient.errors().toString());
+    assertEquals(Action.FLAG, patient.verdict());
+  }
+
+  @Test
   void monitorModeDecidesButDoesNotEnforce() throws Exception {
     ScanResult r = scan(policy(Mode.MONITOR, OnError.BLOCK, List.of(new GuardRule(word("foo"), 0.5, Action.BLOCK))),
         "foo");

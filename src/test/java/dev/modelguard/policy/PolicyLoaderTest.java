@@ -109,7 +109,7 @@ class PolicyLoaderTest {
       unknown guard         | '  - guard: pii'                                                | 'p.yaml:4:5: prompt[0].guard: unknown guard ''pii'' (valid: test-entities, test-keyword)'
       missing guard         | '  - action: block'                                             | 'p.yaml:4:5: prompt[0].guard: is required (the guard type, e.g. guard: pii)'
       bad action            | '  - guard: test-keyword\\n    words: [x]\\n    action: drop'     | 'p.yaml:6:5: prompt[0].action: unknown action ''drop'' (valid: allow, flag, redact, block)'
-      unknown config key    | '  - guard: test-keyword\\n    wrods: [x]'                      | 'p.yaml:5:5: prompt[0].wrods: unknown key (valid: guard, name, threshold, action, words, category)'
+      unknown config key    | '  - guard: test-keyword\\n    wrods: [x]'                      | 'p.yaml:5:5: prompt[0].wrods: unknown key (valid: guard, name, threshold, action, mode, on_error, budget_ms, words, category)'
       keyed invariant       | '  - guard: test-keyword\\n    words: []'                        | 'p.yaml:5:5: prompt[0].words: must list at least one word'
       prefixed invariant    | '  - guard: test-keyword\\n    words: [a]\\n    category: nope'   | 'p.yaml:6:5: prompt[0].category: unknown category ''nope'''
       indexed invariant     | '  - guard: test-keyword\\n    words:\\n      - a\\n      - " "' | 'p.yaml:7:9: prompt[0].words[1]: must not be empty'

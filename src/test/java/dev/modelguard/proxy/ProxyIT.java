@@ -48,6 +48,13 @@ class ProxyIT {
               - guard: test-failing
                 message: model file unreadable
             """,
+        "long.yaml", """
+            version: 1
+            name: long
+            prompt:
+              - guard: prompt-attack
+                budget_ms: 20000
+            """,
         "crashing-open.yaml", """
             version: 1
             name: crashing-open
@@ -80,6 +87,10 @@ class ProxyIT {
             api:
               prompt: [/query, /history/*/text]
               response: [/answer]
+          - path: /long/v1
+            upstream: llm
+            policy: long
+            strip_prefix: /long
           - path: /dead/v1
             upstream: dead
             policy: default
@@ -249,6 +260,20 @@ class ProxyIT {
     HttpResponse<String> r = fx.post(path, type, body);
     assertError(r, status, "invalid_request_error", code);
     assertTrue(fx.upstream.received().isEmpty(), name);
+  }
+
+  @Test
+  void aPromptLongerThanTheModelCapPassesAndTheAuditSaysSo() throws Exception {
+    StringBuilder text = new StringBuilder();
+    String[] words = {"the", "quiet", "bakery", "opens", "early", "and", "sells", "warm", "bread", "in", "Lisbon"};
+    for (int i = 0; text.length() < 21_000; i++) {
+      text.append(words[(i * 7) % words.length]).append(i % 13 == 12 ? ". " : " ");
+    }
+    // Its own route with a generous budget: this test is about coverage, not speed under load.
+    HttpResponse<String> r = fx.postJson("/long/v1/chat/completions", chat(text.toString()));
+    String line = fx.awaitAuditLine(r.headers().firstValue(ProxyHandler.REQUEST_ID_HEADER).orElseThrow(), "prompt");
+    assertEquals(200, r.statusCode(), line);
+    assertTrue(line.contains("text_over_cap:prompt-attack:20000/"), line);
   }
 
   @Test

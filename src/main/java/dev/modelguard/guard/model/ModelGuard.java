@@ -117,6 +117,13 @@ public final class ModelGuard implements Guard {
   }
 
   @Override
+  public String coverageNote(Segment segment) {
+    String text = segment.normalized().text();
+    return window.exceedsCap(text)
+        ? "text_over_cap:" + name() + ":" + window.scannedChars(text.length()) + "/" + text.length() : null;
+  }
+
+  @Override
   public List<Finding> inspect(Segment segment) throws Exception {
     return scan(segment).findings();
   }
