@@ -60,6 +60,16 @@ public final class PolicyDiff {
       return verdict.wireName() + (categories.isEmpty() ? "" : " " + categories) + (enforced ? "" : " (monitor)");
     }
 
+    /**
+     * Whether the two decisions differ for a client or an auditor: another verdict, other
+     * categories, or the same non-allow verdict enforced by one policy and only monitored by the
+     * other (an allow is an allow either way).
+     */
+    public boolean differsFrom(Decision other) {
+      return verdict != other.verdict || !categories.equals(other.categories)
+          || (enforced != other.enforced && verdict != Action.ALLOW);
+    }
+
     ObjectNode toJson() {
       ObjectNode o = Jsons.MAPPER.createObjectNode();
       o.put("verdict", verdict.wireName());
@@ -88,7 +98,7 @@ public final class PolicyDiff {
    * @param to the second policy's name and version
    * @param replayed inputs scanned by both policies
    * @param skipped audit events without text
-   * @param changes inputs whose verdict, categories or enforcement differ, in file order
+   * @param changes inputs whose decisions differ ({@link Decision#differsFrom}), in file order
    */
   public record Report(Policy from, Policy to, int replayed, int skipped, List<Change> changes) {
     public Report {
@@ -216,7 +226,7 @@ public final class PolicyDiff {
     for (Input i : inputs) {
       Decision a = Decision.of(i.input().scan(engine, from));
       Decision b = Decision.of(i.input().scan(engine, to));
-      if (!a.equals(b)) {
+      if (a.differsFrom(b)) {
         changes.add(new Change(i.line(), i.input().direction(), i.excerpt(), a, b));
       }
     }
