@@ -233,9 +233,33 @@ public final class PolicyDiff {
     return new Report(from, to, inputs.size(), skipped, changes);
   }
 
-  private static String excerpt(String text) {
+  /** The start of {@code text} on one line, made {@link #printable}. */
+  static String excerpt(String text) {
     String flat = text.replaceAll("\\s+", " ").strip();
-    return flat.codePointCount(0, flat.length()) <= EXCERPT_CHARS ? flat
-        : flat.substring(0, flat.offsetByCodePoints(0, EXCERPT_CHARS)) + "…";
+    boolean cut = flat.codePointCount(0, flat.length()) > EXCERPT_CHARS;
+    if (cut) {
+      flat = flat.substring(0, flat.offsetByCodePoints(0, EXCERPT_CHARS));
+    }
+    return printable(flat) + (cut ? "…" : "");
+  }
+
+  /**
+   * {@code text} with invisible and control characters written as escapes (U+200B as a backslash
+   * followed by {@code u200b}). Printed raw, bidi controls would reorder the terminal line (the
+   * very attack the invisible-text guard exists for) and zero-width ones would hide why a
+   * decision changed or a case failed.
+   */
+  static String printable(String text) {
+    StringBuilder out = new StringBuilder(text.length() + 8);
+    text.codePoints().forEach(cp -> {
+      int type = Character.getType(cp);
+      if (type == Character.FORMAT || type == Character.CONTROL || type == Character.UNASSIGNED
+          || type == Character.PRIVATE_USE) {
+        out.append(cp > 0xFFFF ? String.format("\\U%08x", cp) : String.format("\\u%04x", cp));
+      } else {
+        out.appendCodePoint(cp);
+      }
+    });
+    return out.toString();
   }
 }

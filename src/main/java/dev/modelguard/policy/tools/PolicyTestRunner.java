@@ -84,7 +84,7 @@ public final class PolicyTestRunner {
       for (PolicyCaseFile.Case c : cases.cases()) {
         ScanResult result = c.input().scan(engine, policy);
         List<String> mismatches = mismatches(c.expect(), result);
-        String where = file + ":" + c.line() + " " + c.name();
+        String where = file + ":" + c.line() + " " + PolicyDiff.printable(c.name());
         if (mismatches.isEmpty()) {
           passed++;
           out.println("PASS " + where);
@@ -161,6 +161,6 @@ public final class PolicyTestRunner {
   }
 
   private static String quote(String s) {
-    return s == null ? "null" : "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
+    return s == null ? "null" : "\"" + PolicyDiff.printable(s.replace("\\", "\\\\").replace("\"", "\\\"")) + "\"";
   }
 }
