@@ -41,6 +41,8 @@ public final class PolicyTestRunner {
   private final Map<Path, Object> loaded = new HashMap<>();
 
   /**
+   * A runner; nothing is loaded until {@link #run}.
+   *
    * @param registry the guard types policies may use
    * @param engine runs the guards (its Vert.x instance runs blocking guards)
    * @param policiesDir the policy directory for every file, or null to use each file's {@code ../}
