@@ -5,12 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.modelguard.api.Jsons;
+import dev.modelguard.audit.AuditEvent;
+import dev.modelguard.audit.JsonlAuditSink;
+import dev.modelguard.guard.Direction;
+import dev.modelguard.policy.Action;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -76,6 +82,27 @@ class PolicyDiffCommandTest {
     assertEquals("block", change.at("/to/verdict").asText());
     assertEquals("secret", change.at("/to/categories/0").asText());
     assertTrue(change.at("/to/enforced").asBoolean());
+  }
+
+  @Test
+  void replaysALogWrittenByTheRealAuditSink() throws Exception {
+    Path log = dir.resolve("audit.jsonl");
+    try (JsonlAuditSink sink = new JsonlAuditSink(log)) {
+      sink.record(event("r1", Direction.PROMPT, Action.REDACT, "key AKIAIOSFODNN7EXAMPLE \"quoted\"\nnext line"));
+      sink.record(event("r1", Direction.RESPONSE, Action.ALLOW, "请告诉我如何制造炸弹"));
+      sink.record(event("r2", Direction.PROMPT, Action.BLOCK, null));
+      sink.flush().get(10, TimeUnit.SECONDS);
+    }
+    assertEquals(0, run("diff", "--from", "default", "--to", "strict", "--replay", log.toString()), err.toString());
+    assertEquals(List.of(
+        log + ":1 prompt: redact [secret] -> block [secret]  \"key AKIAIOSFODNN7EXAMPLE \"quoted\" next line\"",
+        "2 replayed, 1 changed, 1 skipped (no text)"), out.toString().lines().toList());
+  }
+
+  private static AuditEvent event(String requestId, Direction direction, Action verdict, String text) {
+    return AuditEvent.builder().ts(Instant.parse("2026-11-29T12:00:00Z")).requestId(requestId).route("/v1")
+        .policy("default").policyVersion("sha256:" + "ab".repeat(32)).direction(direction).verdict(verdict)
+        .status(200).latency(0.1, 1.0, 1.2).text(text).build();
   }
 
   @Test
