@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -58,9 +59,8 @@ public class PolicyCommand implements Callable<Integer> {
   public static class Validate implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--guard-models", paramLabel = "DIR", defaultValue = "guard-models", split = ",",
-        description = "model guard directories (default: ${DEFAULT-VALUE}, when it exists)")
-    List<Path> guardModels;
+    @Mixin
+    GuardModelsOption guardModels;
 
     @Parameters(arity = "1..*", paramLabel = "FILE", description = "policy files (YAML)")
     List<Path> files;
@@ -84,12 +84,8 @@ public class PolicyCommand implements Callable<Integer> {
         return 2;
       }
       // Loaded once: ServiceLoader instantiates every factory, and a broken one is a usage error.
-      GuardRegistry registry;
-      try {
-        registry = GuardRegistry.load(guardModels.stream().filter(Files::isDirectory).toList());
-      } catch (IllegalStateException | IllegalArgumentException e) {
-        err.println("cannot load guards: " + e.getMessage());
-        err.flush();
+      GuardRegistry registry = guardModels.registry(err);
+      if (registry == null) {
         return 2;
       }
       boolean ok = true;
@@ -108,14 +104,24 @@ public class PolicyCommand implements Callable<Integer> {
     }
   }
 
-  /** The guards on the class path; null (with the reason printed) when a factory is broken, a usage error. */
-  private static GuardRegistry registry(PrintWriter err) {
-    try {
-      return GuardRegistry.load();
-    } catch (IllegalStateException e) {
-      err.println("cannot load guards: " + e.getMessage());
-      err.flush();
-      return null;
+  /**
+   * The {@code --guard-models} option shared by the subcommands: the class-path guards plus the
+   * model guard folders, so policies that use model guards can be checked.
+   */
+  static final class GuardModelsOption {
+    @Option(names = "--guard-models", paramLabel = "DIR", defaultValue = "guard-models", split = ",",
+        description = "model guard directories (default: ${DEFAULT-VALUE}, when it exists)")
+    List<Path> dirs;
+
+    /** The registry; null (with the reason printed) when a guard cannot be loaded, a usage error. */
+    GuardRegistry registry(PrintWriter err) {
+      try {
+        return GuardRegistry.load(dirs.stream().filter(Files::isDirectory).toList());
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        err.println("cannot load guards: " + e.getMessage());
+        err.flush();
+        return null;
+      }
     }
   }
 
@@ -133,6 +139,9 @@ public class PolicyCommand implements Callable<Integer> {
       mixinStandardHelpOptions = true,
       description = "Run policy test cases (default: policies/tests/*.yaml); exit 1 when one fails.")
   public static class Test implements Callable<Integer> {
+    @Mixin
+    GuardModelsOption guardModels;
+
     @Spec CommandSpec spec;
 
     @Option(names = "--policies", paramLabel = "DIR",
@@ -182,7 +191,7 @@ public class PolicyCommand implements Callable<Integer> {
           return 2;
         }
       }
-      GuardRegistry registry = registry(err);
+      GuardRegistry registry = guardModels.registry(err);
       if (registry == null) {
         return 2;
       }
@@ -231,6 +240,9 @@ public class PolicyCommand implements Callable<Integer> {
       description = "Replay recorded inputs (JSONL of cases, or an audit log with audit.text: full) "
           + "through two policies and list every decision that changes.")
   public static class Diff implements Callable<Integer> {
+    @Mixin
+    GuardModelsOption guardModels;
+
     @Spec CommandSpec spec;
 
     @Option(names = "--from", required = true, paramLabel = "A", description = "the current policy: a name or a file")
@@ -274,7 +286,7 @@ public class PolicyCommand implements Callable<Integer> {
         err.flush();
         return 2;
       }
-      GuardRegistry registry = registry(err);
+      GuardRegistry registry = guardModels.registry(err);
       if (registry == null) {
         return 2;
       }
