@@ -130,7 +130,7 @@ public record GatewayConfig(
    */
   public GatewayConfig resolveAgainst(Path dir) {
     List<Path> models = guardModels.stream().map(p -> dir.resolve(p).normalize()).toList();
-    return new GatewayConfig(listen, dir.resolve(policies).normalize(), new Audit(dir.resolve(audit.path()).normalize()),
+    return new GatewayConfig(listen, dir.resolve(policies).normalize(), audit.withPath(dir.resolve(audit.path()).normalize()),
         admin, upstreams, routes, models, tenants, defaultPolicy);
   }
 
@@ -196,18 +196,57 @@ public record GatewayConfig(
   /**
    * The audit sink.
    *
-   * @param path the JSONL file events are appended to (default {@code audit/audit.jsonl} next to the config)
+   * @param path the active JSONL file events are appended to (default {@code audit/audit.jsonl} next
+   *     to the config); rotated files are written beside it
+   * @param maxFileBytes the active file is rotated before a line would take it past this size
+   *     (default 100 MiB, at least 4 KiB); it is also rotated when the UTC day changes
+   * @param retentionDays rotated files older than this many days are deleted (default 30; 0 keeps
+   *     them forever)
+   * @param fsyncIntervalMs the longest time a written event may stay out of stable storage
+   *     (default 100; 0 forces after every batch)
    */
-  public record Audit(Path path) {
+  public record Audit(Path path, long maxFileBytes, int retentionDays, long fsyncIntervalMs) {
+    /** Default for {@code max_file_bytes}: 100 MiB. */
+    public static final long DEFAULT_MAX_FILE_BYTES = 100L * 1024 * 1024;
+    /** Default for {@code retention_days}. */
+    public static final int DEFAULT_RETENTION_DAYS = 30;
+    /** Default for {@code fsync_interval_ms}. */
+    public static final long DEFAULT_FSYNC_INTERVAL_MS = 100;
+    /** Smallest {@code max_file_bytes}: below it nearly every event would get a file of its own. */
+    public static final long MIN_MAX_FILE_BYTES = 4096;
+
     public Audit {
       if (path == null) {
         throw new InvalidKeyException("path", "is required (the JSONL audit file)");
       }
+      if (maxFileBytes < MIN_MAX_FILE_BYTES) {
+        throw new InvalidKeyException("max_file_bytes", "must be >= " + MIN_MAX_FILE_BYTES + ", was " + maxFileBytes);
+      }
+      if (retentionDays < 0) {
+        throw new InvalidKeyException("retention_days", "must be >= 0 (0 keeps rotated files forever), was "
+            + retentionDays);
+      }
+      if (fsyncIntervalMs < 0 || fsyncIntervalMs > 60_000) {
+        throw new InvalidKeyException("fsync_interval_ms", "must be in [0, 60000], was " + fsyncIntervalMs);
+      }
+    }
+
+    /** {@code path} with every other setting at its default. */
+    public Audit(Path path) {
+      this(path, DEFAULT_MAX_FILE_BYTES, DEFAULT_RETENTION_DAYS, DEFAULT_FSYNC_INTERVAL_MS);
     }
 
     @JsonCreator
-    static Audit fromYaml(@JsonProperty("path") String path) {
-      return new Audit(toPath("path", path));
+    static Audit fromYaml(@JsonProperty("path") String path, @JsonProperty("max_file_bytes") Long maxFileBytes,
+        @JsonProperty("retention_days") Integer retentionDays, @JsonProperty("fsync_interval_ms") Long fsyncIntervalMs) {
+      return new Audit(toPath("path", path), maxFileBytes == null ? DEFAULT_MAX_FILE_BYTES : maxFileBytes,
+          retentionDays == null ? DEFAULT_RETENTION_DAYS : retentionDays,
+          fsyncIntervalMs == null ? DEFAULT_FSYNC_INTERVAL_MS : fsyncIntervalMs);
+    }
+
+    /** The same settings with {@code path} replaced (used to resolve it against the config's folder). */
+    public Audit withPath(Path newPath) {
+      return new Audit(newPath, maxFileBytes, retentionDays, fsyncIntervalMs);
     }
   }
 

@@ -11,6 +11,7 @@ import dev.modelguard.policy.PolicySet;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -58,7 +59,9 @@ public final class Gateway implements AutoCloseable {
     }
     AuditSink audit;
     try {
-      audit = new JsonlAuditSink(config.audit().path());
+      GatewayConfig.Audit a = config.audit();
+      audit = new JsonlAuditSink(a.path(), new JsonlAuditSink.Options(JsonlAuditSink.DEFAULT_CAPACITY,
+          Duration.ofMillis(a.fsyncIntervalMs()), a.maxFileBytes(), a.retentionDays()));
     } catch (IOException e) {
       throw new UncheckedIOException("audit.path: cannot open " + config.audit().path() + ": " + e.getMessage(), e);
     }
