@@ -38,9 +38,12 @@ public final class AuditVerifier {
    * @param files how many files were read
    * @param startsAfter null when the chain starts at its start value; else the prev of the first
    *     line, because the first file is a rotated file whose predecessors are gone (retention)
+   * @param tornBytes bytes after the last newline of the last file: a write cut short by a crash
+   *     (never a complete, acknowledged event); 0 when the log ends with a newline. The chain
+   *     before them is what {@link #ok()} is about.
    */
   public record Result(long linesVerified, long badLine, String reason, Path badFile, int files,
-      String startsAfter) {
+      String startsAfter, long tornBytes) {
     /** Keeps the two states apart: either a bad line with its reason, or neither. */
     public Result {
       if ((badLine == 0) != (reason == null)) {
@@ -50,7 +53,7 @@ public final class AuditVerifier {
 
     /** A single-file result. */
     public Result(long linesVerified, long badLine, String reason) {
-      this(linesVerified, badLine, reason, null, 1, null);
+      this(linesVerified, badLine, reason, null, 1, null, 0);
     }
 
     /** True when every line verified and the chain is unbroken. */
@@ -65,7 +68,9 @@ public final class AuditVerifier {
       }
       return "OK, " + linesVerified + " events" + (files > 1 ? " in " + files + " files" : "") + ", chain intact"
           + (startsAfter == null ? "" : " (starts after " + startsAfter
-              + ": the files before the first one were removed, e.g. by retention)");
+              + ": the files before the first one were removed, e.g. by retention)")
+          + (tornBytes == 0 ? "" : "; WARNING: the last line is torn (" + tornBytes + " bytes without a newline:"
+              + " a write cut short by a crash, not an event; the gateway moves it aside when it restarts)");
     }
   }
 
@@ -95,12 +100,22 @@ public final class AuditVerifier {
     String startsAfter = null;
     long total = 0;
     Path previous = null;
-    for (Path file : files) {
+    long torn = 0;
+    for (int f = 0; f < files.size(); f++) {
+      Path file = files.get(f);
       try (InputStream in = Files.newInputStream(file)) {
         LineReader lines = new LineReader(in);
         long number = 0;
         while (lines.next()) {
           number++;
+          if (!lines.terminated) {
+            if (f < files.size() - 1) {
+              return bad(total, number, "torn line (no newline) before the end of the log: a later file"
+                  + " does not continue this one", file, files);
+            }
+            torn = lines.len;
+            break;
+          }
           if (lines.tooLong) {
             return bad(total, number, "longer than " + MAX_LINE_BYTES + " bytes, not an audit event", file, files);
           }
@@ -133,11 +148,11 @@ public final class AuditVerifier {
         }
       }
     }
-    return new Result(total, 0, null, null, files.size(), startsAfter);
+    return new Result(total, 0, null, null, files.size(), startsAfter, torn);
   }
 
   private static Result bad(long verified, long line, String reason, Path file, List<Path> files) {
-    return new Result(verified, line, reason, file, files.size(), null);
+    return new Result(verified, line, reason, file, files.size(), null, 0);
   }
 
   /**
@@ -152,6 +167,8 @@ public final class AuditVerifier {
     byte[] buf = new byte[8192];
     int len;
     boolean tooLong;
+    /** Whether the line just read ended with a newline (false only for a final, torn line). */
+    boolean terminated;
 
     LineReader(InputStream in) {
       this.in = in;
@@ -160,6 +177,7 @@ public final class AuditVerifier {
     boolean next() throws IOException {
       len = 0;
       tooLong = false;
+      terminated = false;
       boolean any = false;
       while (true) {
         if (chunkPos == chunkLen) {
@@ -179,6 +197,7 @@ public final class AuditVerifier {
         append(start, end - start);
         if (end < chunkLen) {
           chunkPos = end + 1;
+          terminated = true;
           return true;
         }
         chunkPos = chunkLen;

@@ -55,7 +55,10 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #flush()} futures are completed on the writer thread; chain work onto them with the
  * {@code *Async} methods so it does not delay writing.
  *
- * <p>Start: an existing non-empty file is continued: its last line (read from the end) must be a
+ * <p>Start: a final line without a newline is a torn write (the process died mid-line; such an
+ * event was never durably written, so never acknowledged as such): its bytes are moved to
+ * {@code FILE.torn-YYYYMMDD-HHMMSS}, the file is cut back to its last complete line, and a warning
+ * names both. Then an existing non-empty file is continued: its last line (read from the end) must be a
  * complete chained line, whose hash becomes the next line's prev. Otherwise the constructor
  * refuses with an {@link IOException} naming the file and line, since appending would produce a
  * log that never verifies. Only the last line is checked; {@code audit verify} checks the whole
@@ -194,6 +197,9 @@ public final class JsonlAuditSink implements AuditSink {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
+    }
+    if (Files.exists(file)) {
+      moveTornTailAside(file, clock);
     }
     if (Files.exists(file) && Files.size(file) > 0) {
       try (FileChannel reader = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -453,6 +459,38 @@ public final class JsonlAuditSink implements AuditSink {
       channel.force(false);
       lastForceNanos = t;
       unforced = false;
+    }
+  }
+
+  /**
+   * Cuts a torn final line (bytes after the last newline) off {@code file}, keeping those bytes in
+   * a side file so nothing is destroyed, and forcing both before the chain continues.
+   */
+  static void moveTornTailAside(Path file, Clock clock) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long size = ch.size();
+      if (size == 0 || readByte(ch, size - 1) == '\n') {
+        return;
+      }
+      long start = lastLineStart(ch, size);
+      String base = file.getFileName() + ".torn-"
+          + java.time.format.DateTimeFormatter.ofPattern("uuuuMMdd-HHmmss").withZone(ZoneOffset.UTC)
+              .format(clock.instant());
+      Path aside = file.resolveSibling(base);
+      for (int n = 1; Files.exists(aside); n++) {
+        aside = file.resolveSibling(base + "-" + n);
+      }
+      try (FileChannel torn = FileChannel.open(aside, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        long copied = 0;
+        while (copied < size - start) {
+          copied += ch.transferTo(start + copied, size - start - copied, torn);
+        }
+        torn.force(true);
+      }
+      ch.truncate(start);
+      ch.force(true);
+      LOG.warn("audit log {}: the last line was torn ({} bytes without a newline: the writer stopped mid-line);"
+          + " moved them to {} and continuing the chain from the last complete line", file, size - start, aside);
     }
   }
 
