@@ -1,0 +1,39 @@
+package dev.modelguard.audit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AuditFollowerTest {
+  @TempDir Path dir;
+
+  @Test
+  void followsAcrossARotationWithoutLosingOrRepeatingEvents() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    AuditRotationTest.MovableClock clock = new AuditRotationTest.MovableClock(Instant.parse("2026-11-29T23:59:00Z"));
+    List<String> seen = new ArrayList<>();
+    try (JsonlAuditSink sink = new JsonlAuditSink(file, new JsonlAuditSink.Options(64, Duration.ZERO, 1 << 20, 0),
+            clock, r -> new Thread(r, "w"));
+        AuditFollower follower = AuditFollower.fromEnd(file)) {
+      sink.record(TestEvents.event("before"));
+      sink.flush().get(5, TimeUnit.SECONDS);
+      follower.poll().forEach(e -> seen.add(e.requestId()));
+      sink.record(TestEvents.event("old-file-last"));
+      sink.flush().get(5, TimeUnit.SECONDS);
+      clock.now = clock.now.plus(Duration.ofMinutes(2));
+      sink.record(TestEvents.event("new-file-first"));
+      sink.flush().get(5, TimeUnit.SECONDS);
+      follower.poll().forEach(e -> seen.add(e.requestId()));
+      follower.poll().forEach(e -> seen.add(e.requestId()));
+    }
+    assertEquals(List.of("before", "old-file-last", "new-file-first"), seen);
+    assertEquals(2, AuditFiles.expand(file).size());
+  }
+}
