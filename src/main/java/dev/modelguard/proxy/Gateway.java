@@ -1,5 +1,7 @@
 package dev.modelguard.proxy;
 
+import dev.modelguard.admin.AdminApi;
+import dev.modelguard.audit.AuditQuery;
 import dev.modelguard.audit.AuditSink;
 import dev.modelguard.audit.JsonlAuditSink;
 import dev.modelguard.config.ConfigException;
@@ -65,8 +67,10 @@ public final class Gateway implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("audit.path: cannot open " + config.audit().path() + ": " + e.getMessage(), e);
     }
+    AdminApi admin = new AdminApi(vertx, config.admin().token(), new AuditQuery(config.audit().path()), () -> policies);
     GatewayServer server = new GatewayServer(vertx,
-        new GatewayServer.Settings(config, policies::get, new ExchangeAuditor(audit)));
+        new GatewayServer.Settings(config, policies::get, new ExchangeAuditor(audit)),
+        new GatewayServer.Hooks(List.of(admin::mount)));
     try {
       server.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -33,6 +33,14 @@ public final class GatewayFixture implements AutoCloseable {
    *     {@code dead} for a port nothing listens on)
    */
   public GatewayFixture(Vertx vertx, Path dir, Map<String, String> extraPolicies, String routesYaml) throws Exception {
+    this(vertx, dir, extraPolicies, routesYaml, "");
+  }
+
+  /**
+   * As above, with {@code extraYaml} (top-level keys such as {@code admin:}) appended to the config.
+   */
+  public GatewayFixture(Vertx vertx, Path dir, Map<String, String> extraPolicies, String routesYaml, String extraYaml)
+      throws Exception {
     this.dir = dir;
     this.upstream = new RecordingUpstream(vertx);
     Path policies = Files.createDirectories(dir.resolve("policies"));
@@ -62,7 +70,7 @@ public final class GatewayFixture implements AutoCloseable {
             url: http://127.0.0.1:9
             connect_timeout_ms: 1000
         routes:
-        """ + routesYaml;
+        """ + routesYaml + (extraYaml.isEmpty() ? "" : "\n" + extraYaml);
     Path config = dir.resolve("gateway.yaml");
     Files.writeString(config, yaml);
     GatewayConfig cfg = GatewayConfigLoader.load(config, Map.of("UPSTREAM", upstream.url()));
