@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,6 +134,7 @@ public final class JsonlAuditSink implements AuditSink {
   private final AtomicLong lastDropLogNanos = new AtomicLong(System.nanoTime() - DROP_LOG_INTERVAL_NANOS);
   private final Thread writer;
   private volatile boolean closed;
+  private volatile LongConsumer writeObserver = nanos -> { };
   private volatile IOException failure;
   /** Set by the writer as it exits; with the queue it closes the race against a late record or flush. */
   private volatile boolean writerDone;
@@ -231,6 +233,19 @@ public final class JsonlAuditSink implements AuditSink {
   /** The file this sink appends to. */
   public Path file() {
     return file;
+  }
+
+  /** Events waiting for the writer right now (a metrics gauge; racy by nature). */
+  public int queueDepth() {
+    return queue.size();
+  }
+
+  /**
+   * Reports the time each batch took to write (and to force, when one was due) to {@code observer},
+   * on the writer thread; it must be quick and must not throw. Replaces any earlier observer.
+   */
+  public void observeWrites(LongConsumer observer) {
+    writeObserver = Objects.requireNonNull(observer, "observer");
   }
 
   /** Events lost since this sink was opened: queue full, sink closed or failed, or unserialisable. */
@@ -411,6 +426,7 @@ public final class JsonlAuditSink implements AuditSink {
   }
 
   private void writeBatch(List<Object> batch) throws IOException {
+    long started = System.nanoTime();
     boolean wrote = false;
     for (Object o : batch) {
       if (o == WAKE) {
@@ -446,6 +462,7 @@ public final class JsonlAuditSink implements AuditSink {
       out.flush();
       unforced = true;
       forceIfNeeded(false);
+      writeObserver.accept(System.nanoTime() - started);
     }
   }
 

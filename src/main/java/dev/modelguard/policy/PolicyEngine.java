@@ -25,10 +25,35 @@ import java.util.concurrent.TimeUnit;
  * The returned future never fails because of a guard.
  */
 public final class PolicyEngine {
+  /**
+   * Observes every guard run (metrics). Called on the thread that finished the run (the event loop
+   * for inline guards, a worker or the event loop for blocking ones); must be quick and must not
+   * throw.
+   */
+  @FunctionalInterface
+  public interface GuardObserver {
+    /** Observes nothing. */
+    GuardObserver NONE = (guard, nanos, failed) -> { };
+
+    /**
+     * @param guard the guard's name
+     * @param nanos from the start of the run (including any wait for a worker) to its outcome
+     * @param failed true when it threw or ran over budget
+     */
+    void guardRan(String guard, long nanos, boolean failed);
+  }
+
   private final Vertx vertx;
+  private final GuardObserver observer;
 
   public PolicyEngine(Vertx vertx) {
+    this(vertx, GuardObserver.NONE);
+  }
+
+  /** An engine reporting every guard run to {@code observer}. */
+  public PolicyEngine(Vertx vertx, GuardObserver observer) {
     this.vertx = vertx;
+    this.observer = observer;
   }
 
   /**
@@ -71,13 +96,15 @@ public final class PolicyEngine {
       if (outcome.error == null && tookMs > budgetMs) {
         outcome = new Outcome(rule, index, outcome.findings, overBudget(budgetMs, tookMs));
       }
+      observer.guardRan(guard.name(), System.nanoTime() - t0, outcome.error != null);
       return Future.succeededFuture(outcome);
     }
     long t0 = System.nanoTime();
     return vertx.executeBlocking(() -> inspect(rule, index, segment), false)
         .timeout(budgetMs, TimeUnit.MILLISECONDS)
         .otherwise(e -> new Outcome(rule, index, List.of(),
-            overBudget(budgetMs, (System.nanoTime() - t0) / 1_000_000)));
+            overBudget(budgetMs, (System.nanoTime() - t0) / 1_000_000)))
+        .andThen(ar -> observer.guardRan(guard.name(), System.nanoTime() - t0, ar.result().error != null));
   }
 
   private static String overBudget(long budgetMs, long tookMs) {

@@ -1,6 +1,7 @@
 package dev.modelguard.proxy;
 
 import dev.modelguard.admin.AdminApi;
+import dev.modelguard.admin.GatewayMetrics;
 import dev.modelguard.audit.AuditQuery;
 import dev.modelguard.audit.AuditSink;
 import dev.modelguard.audit.JsonlAuditSink;
@@ -31,12 +32,15 @@ public final class Gateway implements AutoCloseable {
   private final PolicySet policies;
   private final AuditSink audit;
   private final GatewayServer server;
+  private final GatewayMetrics metrics;
 
-  private Gateway(GatewayConfig config, PolicySet policies, AuditSink audit, GatewayServer server) {
+  private Gateway(GatewayConfig config, PolicySet policies, AuditSink audit, GatewayServer server,
+      GatewayMetrics metrics) {
     this.config = config;
     this.policies = policies;
     this.audit = audit;
     this.server = server;
+    this.metrics = metrics;
   }
 
   /**
@@ -59,7 +63,7 @@ public final class Gateway implements AutoCloseable {
     if (!errors.isEmpty()) {
       throw new ConfigException(errors);
     }
-    AuditSink audit;
+    JsonlAuditSink audit;
     try {
       GatewayConfig.Audit a = config.audit();
       audit = new JsonlAuditSink(a.path(), new JsonlAuditSink.Options(JsonlAuditSink.DEFAULT_CAPACITY,
@@ -68,9 +72,15 @@ public final class Gateway implements AutoCloseable {
       throw new UncheckedIOException("audit.path: cannot open " + config.audit().path() + ": " + e.getMessage(), e);
     }
     AdminApi admin = new AdminApi(vertx, config.admin().token(), new AuditQuery(config.audit().path()), () -> policies);
+    GatewayMetrics metrics = new GatewayMetrics();
+    metrics.watch(audit);
+    ExchangeAuditor auditor = new ExchangeAuditor(audit);
     GatewayServer server = new GatewayServer(vertx,
-        new GatewayServer.Settings(config, policies::get, new ExchangeAuditor(audit)),
-        new GatewayServer.Hooks(List.of(admin::mount)));
+        new GatewayServer.Settings(config, policies::get, ex -> {
+          metrics.exchangeFinished(ex);
+          auditor.accept(ex);
+        }),
+        new GatewayServer.Hooks(List.of(metrics::mount, admin::mount), metrics));
     try {
       server.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
@@ -79,7 +89,7 @@ public final class Gateway implements AutoCloseable {
       throw new IllegalStateException("cannot listen on " + config.listen().host() + ":" + config.listen().port()
           + ": " + cause.getMessage(), cause);
     }
-    return new Gateway(config, policies, audit, server);
+    return new Gateway(config, policies, audit, server, metrics);
   }
 
   /** The bound port. */
@@ -97,6 +107,11 @@ public final class Gateway implements AutoCloseable {
 
   public AuditSink audit() {
     return audit;
+  }
+
+  /** The metrics served at {@code /metrics} (policy reload work reports through it). */
+  public GatewayMetrics metrics() {
+    return metrics;
   }
 
   @Override

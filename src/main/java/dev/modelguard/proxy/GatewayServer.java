@@ -41,13 +41,15 @@ public final class GatewayServer {
    * @param routes each adds its routes to the router, after the health checks and before the body
    *     handler and the proxy's catch-all; they run once, in order, on the thread calling
    *     {@link #start}
+   * @param guardObserver told about every guard run (metrics)
    */
-  public record Hooks(List<Consumer<Router>> routes) {
+  public record Hooks(List<Consumer<Router>> routes, PolicyEngine.GuardObserver guardObserver) {
     /** No additions. */
-    public static final Hooks NONE = new Hooks(List.of());
+    public static final Hooks NONE = new Hooks(List.of(), PolicyEngine.GuardObserver.NONE);
 
     public Hooks {
       routes = List.copyOf(routes);
+      guardObserver = guardObserver == null ? PolicyEngine.GuardObserver.NONE : guardObserver;
     }
   }
 
@@ -75,7 +77,7 @@ public final class GatewayServer {
         new HttpClientOptions().setConnectTimeout((int) u.connectTimeoutMs()).setKeepAlive(true)
             .setTrustAll(false).setVerifyHost(true).setDecompressionSupported(false),
         new PoolOptions().setHttp1MaxSize(256))));
-    PolicyEngine engine = new PolicyEngine(vertx);
+    PolicyEngine engine = new PolicyEngine(vertx, hooks.guardObserver());
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
     router.get("/health/ready").handler(ctx -> json(ctx, 200, "{\"status\":\"ready\"}"));
