@@ -159,4 +159,23 @@ class AdminApiIT {
     assertEquals("invalid_request_error", error.path("type").asText());
     assertTrue(error.path("message").asText().startsWith(message), r.body());
   }
+
+  @Test
+  void consoleIsServedFromTheClasspathWithoutExternalResources() throws Exception {
+    HttpResponse<String> redirect = get("/admin", null);
+    assertEquals(302, redirect.statusCode());
+    assertEquals("/admin/", redirect.headers().firstValue("Location").orElseThrow());
+    HttpResponse<String> index = get("/admin/", null);
+    assertEquals(200, index.statusCode());
+    assertTrue(index.headers().firstValue("Content-Type").orElseThrow().startsWith("text/html"));
+    assertTrue(index.headers().firstValue("Content-Security-Policy").orElseThrow().contains("default-src 'self'"));
+    assertTrue(index.body().contains("<script src=\"console.js\"></script>"), index.body());
+    for (String file : new String[] {"console.js", "console.css", ""}) {
+      // The SVG namespace is a name, not a download.
+      String body = get("/admin/" + file, null).body().replace("http://www.w3.org/2000/svg", "");
+      assertTrue(!body.contains("http://") && !body.contains("https://") && !body.contains("//cdn"),
+          file + " loads nothing from elsewhere");
+    }
+    assertEquals(404, get("/admin/missing.js", null).statusCode());
+  }
 }
