@@ -164,7 +164,7 @@
       }
     });
     chart.append(svg('text', { x: 0, y: 12 }, String(max)));
-    VERDICTS.forEach((v, i) => chart.append(svg('text', { x: W - 60, y: 12 + i * 12, fill: COLORS[v] }, '■ ' + v)));
+    VERDICTS.forEach((v, i) => chart.append(svg('text', { x: W - 60, y: 12 + i * 12, class: 'legend-' + v }, '■ ' + v)));
     box.replaceChildren(chart);
   }
 
