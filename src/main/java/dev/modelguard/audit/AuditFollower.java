@@ -33,6 +33,13 @@ public final class AuditFollower implements AutoCloseable {
     this.path = Objects.requireNonNull(path, "path");
   }
 
+  /** Follows {@code activeFile} from its start (it may not exist yet). */
+  public static AuditFollower fromStart(Path activeFile) throws IOException {
+    AuditFollower f = new AuditFollower(activeFile);
+    f.open();
+    return f;
+  }
+
   /** Follows {@code activeFile} from its current end (it may not exist yet). */
   public static AuditFollower fromEnd(Path activeFile) throws IOException {
     AuditFollower f = new AuditFollower(activeFile);
@@ -50,22 +57,79 @@ public final class AuditFollower implements AutoCloseable {
    */
   public List<AuditEvent> poll() throws IOException {
     List<AuditEvent> events = new ArrayList<>();
-    if (channel == null && !open()) {
-      return events;
-    }
-    readToEnd(events);
-    Object current = currentKey();
-    if (current != null && !current.equals(fileKey)) {
-      // Rotated: the old file is complete now that a new one exists; start the new one.
-      readToEnd(events);
-      channel.close();
-      partial.reset();
-      channel = null;
-      if (open()) {
-        readToEnd(events);
+    for (byte[] line : pollLines()) {
+      try {
+        events.add(HashChain.MAPPER.readValue(line, AuditEvent.class));
+      } catch (IOException | RuntimeException notAnEvent) {
+        // Integrity is `audit verify`'s job; a follower shows what it can read.
       }
     }
     return events;
+  }
+
+  /**
+   * The complete lines (without their newline) written since the previous poll, oldest first, as
+   * the exact bytes on disk.
+   *
+   * @throws IOException when the file cannot be read
+   */
+  public List<byte[]> pollLines() throws IOException {
+    List<byte[]> lines = new ArrayList<>();
+    if (channel == null && !open()) {
+      return lines;
+    }
+    readToEnd(lines);
+    Object current = currentKey();
+    if (current != null && !current.equals(fileKey)) {
+      advance(lines);
+    }
+    return lines;
+  }
+
+  /**
+   * Our file was rotated away. It is complete once a new active file exists, so read it to its
+   * end; then every file rotated after it (several rotations may have happened since the last
+   * poll); then the new active file. The active file is opened before listing the rotated ones,
+   * so a rotation meanwhile shows up in the list instead of being skipped.
+   */
+  private void advance(List<byte[]> lines) throws IOException {
+    readToEnd(lines);
+    channel.close();
+    partial.reset();
+    channel = null;
+    Object lastKey = fileKey;
+    boolean opened = open();
+    Object activeKey = opened ? fileKey : null;
+    boolean after = false;
+    for (Path rotated : AuditFiles.rotatedSiblings(path)) {
+      Object key = Files.readAttributes(rotated, BasicFileAttributes.class).fileKey();
+      if (after) {
+        if (key.equals(activeKey)) {
+          break;
+        }
+        readWhole(rotated, lines);
+      } else if (key.equals(lastKey)) {
+        after = true;
+      }
+    }
+    if (opened) {
+      readToEnd(lines);
+    }
+  }
+
+  private void readWhole(Path file, List<byte[]> lines) throws IOException {
+    FileChannel keep = channel;
+    long keepPosition = position;
+    try (FileChannel other = FileChannel.open(file, StandardOpenOption.READ)) {
+      channel = other;
+      position = 0;
+      readToEnd(lines);
+    } finally {
+      channel = keep;
+      position = keepPosition;
+      // A rotated file ends with a newline; anything after it is a torn write, not an event.
+      partial.reset();
+    }
   }
 
   private boolean open() throws IOException {
@@ -88,7 +152,7 @@ public final class AuditFollower implements AutoCloseable {
     }
   }
 
-  private void readToEnd(List<AuditEvent> events) throws IOException {
+  private void readToEnd(List<byte[]> lines) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
     while (true) {
       buf.clear();
@@ -102,11 +166,7 @@ public final class AuditFollower implements AutoCloseable {
       for (int i = 0; i < n; i++) {
         if (a[i] == '\n') {
           partial.write(a, start, i - start);
-          try {
-            events.add(HashChain.MAPPER.readValue(partial.toByteArray(), AuditEvent.class));
-          } catch (IOException | RuntimeException notAnEvent) {
-            // Integrity is `audit verify`'s job; a follower shows what it can read.
-          }
+          lines.add(partial.toByteArray());
           partial.reset();
           start = i + 1;
         }

@@ -6,6 +6,9 @@ import dev.modelguard.audit.AuditEvent;
 import dev.modelguard.audit.AuditFiles;
 import dev.modelguard.audit.AuditFollower;
 import dev.modelguard.audit.AuditQuery;
+import dev.modelguard.audit.PostgresAuditStore;
+import dev.modelguard.config.GatewayConfig;
+import io.vertx.core.Vertx;
 import dev.modelguard.audit.AuditVerifier;
 import dev.modelguard.guard.Categories;
 import dev.modelguard.policy.Action;
@@ -114,6 +117,55 @@ public class AuditCommand implements Callable<Integer> {
     @Option(names = "--file", required = true, paramLabel = "F|DIR",
         description = "the audit log: its active file or its directory (rotated files are included)")
     Path file;
+  }
+
+  /**
+   * Where search and stats read: {@code --file F|DIR} (a JSONL log across its rotated files) or
+   * {@code --postgres URL} (the table every instance copies its log into).
+   */
+  static final class SourceOptions {
+    @Option(names = "--file", paramLabel = "F|DIR",
+        description = "the audit log: its active file or its directory (rotated files are included)")
+    Path file;
+    @Option(names = "--postgres", paramLabel = "URL",
+        description = "read the PostgreSQL copy instead: postgresql://user@host:port/database")
+    String postgres;
+    @Option(names = "--table", paramLabel = "T", defaultValue = "modelguard_audit",
+        description = "the PostgreSQL table (default: ${DEFAULT-VALUE})")
+    String table;
+
+    /** What error messages name. */
+    Path shown() {
+      return file != null ? file : Path.of(postgres == null ? "-" : GatewayConfig.Postgres.redact(postgres));
+    }
+
+    /** Runs {@code body} with a query over the chosen source, closing what it opened. */
+    int withQuery(QueryBody body) throws IOException {
+      if ((file == null) == (postgres == null)) {
+        throw new IllegalArgumentException("give exactly one of --file F|DIR or --postgres URL");
+      }
+      if (file != null) {
+        return body.run(new AuditQuery(file));
+      }
+      GatewayConfig.Postgres cfg;
+      try {
+        cfg = new GatewayConfig.Postgres(postgres, table, "cli", 1, 1000);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("--postgres/--table: " + e.getMessage());
+      }
+      Vertx vertx = Vertx.vertx();
+      try (PostgresAuditStore store = new PostgresAuditStore(vertx, cfg)) {
+        return body.run(new AuditQuery(store.source()));
+      } finally {
+        vertx.close();
+      }
+    }
+  }
+
+  /** A command body that reads through a query. */
+  @FunctionalInterface
+  interface QueryBody {
+    int run(AuditQuery query) throws IOException;
   }
 
   /** The filters shared by search and stats. */
@@ -235,7 +287,7 @@ public class AuditCommand implements Callable<Integer> {
       description = "Find audit events by time, verdict, category, tenant, route, policy or request id.")
   public static class Search implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin LogOption log = new LogOption();
+    @Mixin SourceOptions log = new SourceOptions();
     @Mixin FilterOptions filters = new FilterOptions();
     @Option(names = "--json", description = "one JSON object per line instead of a table")
     boolean json;
@@ -247,11 +299,11 @@ public class AuditCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      return guarded(spec, log.file, () -> {
+      return guarded(spec, log.shown(), () -> log.withQuery(query -> {
         if (limit < 0) {
           throw new IllegalArgumentException("--limit: must be >= 0, was " + limit);
         }
-        AuditQuery.Page page = new AuditQuery(log.file).search(filters.toFilter(Clock.systemUTC()), 0, limit);
+        AuditQuery.Page page = query.search(filters.toFilter(Clock.systemUTC()), 0, limit);
         List<AuditEvent> chronological = new ArrayList<>(page.events());
         Collections.reverse(chronological);
         PrintWriter out = spec.commandLine().getOut();
@@ -264,7 +316,7 @@ public class AuditCommand implements Callable<Integer> {
         }
         out.flush();
         return CommandLine.ExitCode.OK;
-      });
+      }));
     }
   }
 
@@ -333,7 +385,7 @@ public class AuditCommand implements Callable<Integer> {
       description = "Count audit events by verdict, category, tenant and policy, over time.")
   public static class Stats implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin LogOption log = new LogOption();
+    @Mixin SourceOptions log = new SourceOptions();
     @Mixin FilterOptions filters = new FilterOptions();
     @Option(names = "--by", paramLabel = "hour|day", defaultValue = "hour", description = "time buckets (default: ${DEFAULT-VALUE})")
     String by;
@@ -345,13 +397,13 @@ public class AuditCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      return guarded(spec, log.file, () -> {
+      return guarded(spec, log.shown(), () -> log.withQuery(query -> {
         ChronoUnit unit = switch (by) {
           case "hour" -> ChronoUnit.HOURS;
           case "day" -> ChronoUnit.DAYS;
           default -> throw new IllegalArgumentException("--by: '" + by + "' is not hour or day");
         };
-        AuditQuery.Stats stats = new AuditQuery(log.file).stats(filters.toFilter(Clock.systemUTC()), unit);
+        AuditQuery.Stats stats = query.stats(filters.toFilter(Clock.systemUTC()), unit);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
           out.println(json(stats));
@@ -369,7 +421,7 @@ public class AuditCommand implements Callable<Integer> {
         }
         out.flush();
         return CommandLine.ExitCode.OK;
-      });
+      }));
     }
 
     private static String counts(Map<String, Long> m) {

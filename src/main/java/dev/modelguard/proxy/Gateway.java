@@ -5,6 +5,8 @@ import dev.modelguard.admin.GatewayMetrics;
 import dev.modelguard.audit.AuditQuery;
 import dev.modelguard.audit.AuditSink;
 import dev.modelguard.audit.JsonlAuditSink;
+import dev.modelguard.audit.PostgresAuditStore;
+import dev.modelguard.audit.PostgresReplicator;
 import dev.modelguard.config.ConfigException;
 import dev.modelguard.config.GatewayConfig;
 import dev.modelguard.config.GatewayConfig.Route;
@@ -33,9 +35,13 @@ public final class Gateway implements AutoCloseable {
   private final AuditSink audit;
   private final GatewayServer server;
   private final GatewayMetrics metrics;
+  private final PostgresReplicator replicator;
+  private final PostgresAuditStore store;
 
   private Gateway(GatewayConfig config, PolicySet policies, AuditSink audit, GatewayServer server,
-      GatewayMetrics metrics) {
+      GatewayMetrics metrics, PostgresReplicator replicator, PostgresAuditStore store) {
+    this.replicator = replicator;
+    this.store = store;
     this.config = config;
     this.policies = policies;
     this.audit = audit;
@@ -71,7 +77,13 @@ public final class Gateway implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("audit.path: cannot open " + config.audit().path() + ": " + e.getMessage(), e);
     }
-    AdminApi admin = new AdminApi(vertx, config.admin().token(), new AuditQuery(config.audit().path()), () -> policies);
+    GatewayConfig.Postgres pg = config.audit().postgres();
+    PostgresAuditStore store = pg == null ? null : new PostgresAuditStore(vertx, pg);
+    PostgresReplicator replicator = pg == null ? null
+        : new PostgresReplicator(store, config.audit().path(), pg.batchSize(), Duration.ofMillis(pg.retryIntervalMs()));
+    // With PostgreSQL the API shows every instance's events; without, this instance's file.
+    AuditQuery reader = store != null ? new AuditQuery(store.source()) : new AuditQuery(config.audit().path());
+    AdminApi admin = new AdminApi(vertx, config.admin().token(), reader, () -> policies);
     GatewayMetrics metrics = new GatewayMetrics();
     metrics.watch(audit);
     ExchangeAuditor auditor = new ExchangeAuditor(audit);
@@ -85,11 +97,15 @@ public final class Gateway implements AutoCloseable {
       server.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       audit.close();
+      if (replicator != null) {
+        replicator.close();
+        store.close();
+      }
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new IllegalStateException("cannot listen on " + config.listen().host() + ":" + config.listen().port()
           + ": " + cause.getMessage(), cause);
     }
-    return new Gateway(config, policies, audit, server, metrics);
+    return new Gateway(config, policies, audit, server, metrics, replicator, store);
   }
 
   /** The bound port. */
@@ -122,6 +138,12 @@ public final class Gateway implements AutoCloseable {
       // Closing anyway: the audit log below matters more than a clean socket close.
     } finally {
       audit.close();
+      // After the sink: lines it wrote last are copied now or, if closing cuts that short, at the
+      // next start (the cursor is in the database).
+      if (replicator != null) {
+        replicator.close();
+        store.close();
+      }
     }
   }
 }

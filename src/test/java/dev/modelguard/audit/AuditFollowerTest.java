@@ -1,6 +1,7 @@
 package dev.modelguard.audit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -35,5 +36,27 @@ class AuditFollowerTest {
     }
     assertEquals(List.of("before", "old-file-last", "new-file-first"), seen);
     assertEquals(2, AuditFiles.expand(file).size());
+  }
+
+  @Test
+  void severalRotationsBetweenPollsAreAllRead() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    AuditRotationTest.MovableClock clock = new AuditRotationTest.MovableClock(Instant.parse("2026-11-29T10:00:00Z"));
+    List<String> seen = new ArrayList<>();
+    try (JsonlAuditSink sink = new JsonlAuditSink(file, new JsonlAuditSink.Options(64, Duration.ZERO, 4096, 0),
+            clock, r -> new Thread(r, "w"));
+        AuditFollower follower = AuditFollower.fromStart(file)) {
+      for (int i = 0; i < 40; i++) {
+        sink.record(TestEvents.event("e" + i));
+        sink.flush().get(5, TimeUnit.SECONDS);
+      }
+      assertTrue(AuditFiles.expand(file).size() >= 4, "several rotations happened");
+      follower.poll().forEach(e -> seen.add(e.requestId()));
+    }
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      expected.add("e" + i);
+    }
+    assertEquals(expected, seen);
   }
 }
