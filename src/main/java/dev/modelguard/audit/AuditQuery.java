@@ -249,7 +249,15 @@ public final class AuditQuery {
   static Source jsonl(Path fileOrDir) {
     return (filter, sink) -> {
       long skipped = 0;
+      Instant fileStart = null;
       for (Path file : AuditFiles.expand(fileOrDir)) {
+        // A file starts where the one before it was rotated: one starting after `until` (with a
+        // second's margin for the name's precision) holds nothing before it.
+        Instant start = fileStart;
+        fileStart = AuditFiles.rotatedAt(file).orElse(null);
+        if (filter.until() != null && start != null && start.minusSeconds(1).isAfter(filter.until())) {
+          continue;
+        }
         // A rotated file holds nothing newer than its rotation time (named to the second, hence
         // the extra second), so a `since` after that skips the whole file.
         if (filter.since() != null && AuditFiles.rotatedAt(file)

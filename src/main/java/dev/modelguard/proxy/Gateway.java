@@ -26,8 +26,14 @@ import java.util.concurrent.TimeUnit;
  * configuration. Used by {@code serve}, {@code demo} and the integration tests, so they all run the
  * same wiring.
  *
+ * <p>Besides the proxy it wires the audit side: the JSONL sink (rotation, retention and fsync
+ * interval from {@code audit}), the PostgreSQL copy when {@code audit.postgres} is set, the admin
+ * API and console ({@code /admin}, only with {@code admin.token}) and the metrics
+ * ({@code /metrics}).
+ *
  * <p>{@link #start} blocks the calling thread (never call it on an event loop) until the port is
- * bound or start-up failed; {@link #close} stops the server and drains the audit log.
+ * bound or start-up failed; {@link #close} stops the server, drains the audit log and stops the
+ * PostgreSQL copy (what it had not copied yet is copied at the next start).
  */
 public final class Gateway implements AutoCloseable {
   private final GatewayConfig config;
