@@ -23,6 +23,9 @@ import java.util.Objects;
  * the open file.
  */
 public final class AuditFollower implements AutoCloseable {
+  /** Bytes one poll reads from the current file before returning what it has. */
+  static final long MAX_BYTES_PER_POLL = 4L * 1024 * 1024;
+
   private final Path path;
   private FileChannel channel;
   private Object fileKey;
@@ -78,7 +81,11 @@ public final class AuditFollower implements AutoCloseable {
     if (channel == null && !open()) {
       return lines;
     }
-    readToEnd(lines);
+    // Bounded per poll, so catching up on a large file does not hold all of it in memory; the
+    // rotation check waits until this file has been read to its end.
+    if (!readAtMost(lines, MAX_BYTES_PER_POLL)) {
+      return lines;
+    }
     Object current = currentKey();
     if (current != null && !current.equals(fileKey)) {
       advance(lines);
@@ -153,13 +160,23 @@ public final class AuditFollower implements AutoCloseable {
   }
 
   private void readToEnd(List<byte[]> lines) throws IOException {
+    readAtMost(lines, Long.MAX_VALUE);
+  }
+
+  /** Reads up to about {@code budget} bytes; true when the end of the file was reached. */
+  private boolean readAtMost(List<byte[]> lines, long budget) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    long read = 0;
     while (true) {
+      if (read >= budget) {
+        return false;
+      }
       buf.clear();
       int n = channel.read(buf, position);
       if (n <= 0) {
-        return;
+        return true;
       }
+      read += n;
       position += n;
       byte[] a = buf.array();
       int start = 0;

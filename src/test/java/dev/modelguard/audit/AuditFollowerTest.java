@@ -59,4 +59,29 @@ class AuditFollowerTest {
     }
     assertEquals(expected, seen);
   }
+
+  @Test
+  void aLargeBacklogIsReadInBoundedPolls() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    int n = 12_000;
+    try (JsonlAuditSink sink = new JsonlAuditSink(file, n, Duration.ofSeconds(1))) {
+      for (int i = 0; i < n; i++) {
+        sink.record(TestEvents.event("b" + i));
+      }
+    }
+    assertTrue(java.nio.file.Files.size(file) > 2 * AuditFollower.MAX_BYTES_PER_POLL, "the backlog spans several polls");
+    List<String> seen = new ArrayList<>();
+    int polls = 0;
+    try (AuditFollower follower = AuditFollower.fromStart(file)) {
+      List<AuditEvent> got;
+      while (!(got = follower.poll()).isEmpty()) {
+        polls++;
+        got.forEach(e -> seen.add(e.requestId()));
+      }
+    }
+    assertTrue(polls >= 3, "polls: " + polls);
+    assertEquals(n, seen.size());
+    assertEquals("b0", seen.get(0));
+    assertEquals("b" + (n - 1), seen.get(n - 1));
+  }
 }
