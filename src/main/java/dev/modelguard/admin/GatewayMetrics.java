@@ -1,6 +1,7 @@
 package dev.modelguard.admin;
 
 import dev.modelguard.audit.JsonlAuditSink;
+import dev.modelguard.audit.PostgresReplicator;
 import dev.modelguard.guard.Direction;
 import dev.modelguard.policy.Action;
 import dev.modelguard.policy.PolicyEngine;
@@ -32,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code modelguard_upstream_seconds{upstream}}: histogram of the wait for the upstream;
  *   <li>{@code modelguard_audit_queue_depth}, {@code modelguard_audit_dropped_events_total},
  *       {@code modelguard_audit_write_seconds}: the audit sink's backlog, losses and batch write time;
+ *   <li>{@code modelguard_audit_postgres_copied_total}, {@code modelguard_audit_postgres_up}: the
+ *       PostgreSQL copy, when configured;
  *   <li>{@code modelguard_policy_reloads_total{result}}: policy reloads, {@code success} or
  *       {@code failure} (registered at zero; incremented by {@link #policyReloaded}).
  * </ul>
@@ -68,6 +71,17 @@ public final class GatewayMetrics implements PolicyEngine.GuardObserver {
     Timer writes = timer("modelguard.audit.write", "time to write (and force, when due) one batch of audit events")
         .register(registry);
     sink.observeWrites(nanos -> writes.record(nanos, TimeUnit.NANOSECONDS));
+  }
+
+  /**
+   * Exposes the PostgreSQL copy: {@code modelguard_audit_postgres_copied_total} (lines committed
+   * since start) and {@code modelguard_audit_postgres_up} (0 while the last attempt failed).
+   */
+  public void watch(PostgresReplicator replicator) {
+    FunctionCounter.builder("modelguard.audit.postgres.copied", replicator, r -> r.copiedLines())
+        .description("audit lines copied to PostgreSQL since start").register(registry);
+    Gauge.builder("modelguard.audit.postgres.up", replicator, r -> r.lastError() == null ? 1 : 0)
+        .description("1 when the last PostgreSQL attempt succeeded").register(registry);
   }
 
   /** Counts one finished exchange; call it once per exchange, before or after auditing it. */

@@ -92,6 +92,9 @@ public final class Gateway implements AutoCloseable {
     AdminApi admin = new AdminApi(vertx, config.admin().token(), reader, () -> policies);
     GatewayMetrics metrics = new GatewayMetrics();
     metrics.watch(audit);
+    if (replicator != null) {
+      metrics.watch(replicator);
+    }
     ExchangeAuditor auditor = new ExchangeAuditor(audit);
     GatewayServer server = new GatewayServer(vertx,
         new GatewayServer.Settings(config, policies::get, ex -> {

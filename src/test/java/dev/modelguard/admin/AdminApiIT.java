@@ -108,6 +108,8 @@ class AdminApiIT {
 
     assertEquals(1, ok("/admin/api/audit?category=pii&route=/v1&policy=default&since=1h").path("total").asLong());
     assertEquals(0, ok("/admin/api/audit?until=2000-01-01").path("total").asLong());
+    assertEquals(1, ok("/admin/api/audit?request_id=" + blockedId).path("total").asLong());
+    assertEquals(0, ok("/admin/api/audit?tenant=team-x").path("total").asLong());
     JsonNode page = ok("/admin/api/audit?limit=1&offset=1");
     assertEquals(1, page.path("events").size());
     assertEquals(1, page.path("offset").asInt());

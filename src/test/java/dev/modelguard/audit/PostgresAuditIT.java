@@ -329,5 +329,8 @@ class PostgresAuditIT {
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     assertEquals(1, dev.modelguard.api.Jsons.MAPPER.readTree(page).get("total").asLong(), page);
     assertEquals("gw-1", sql("SELECT DISTINCT instance FROM " + table).get(0).getString(0));
+    String metrics = gateway.metrics().scrape();
+    assertTrue(metrics.contains("\nmodelguard_audit_postgres_copied_total 4"), metrics);
+    assertTrue(metrics.contains("\nmodelguard_audit_postgres_up 1"), metrics);
   }
 }
