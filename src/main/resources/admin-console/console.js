@@ -140,7 +140,7 @@
     q.set('by', 'hour');
     const s = await api('/admin/api/stats?' + q);
     drawVerdicts(s.buckets);
-    drawCategories(s.by_category);
+    drawCategories(s.buckets, s.by_category);
   }
 
   function drawVerdicts(buckets) {
@@ -168,18 +168,28 @@
     box.replaceChildren(chart);
   }
 
-  function drawCategories(byCategory) {
-    const entries = Object.entries(byCategory).sort((a, b) => b[1] - a[1]).slice(0, 8);
-    const W = 300; const H = 180; const row = entries.length ? Math.min(22, H / entries.length) : 0;
-    const max = Math.max(1, ...entries.map((e) => e[1]));
-    const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'events per category' });
-    entries.forEach(([c, n], i) => {
-      chart.append(svg('text', { x: 0, y: i * row + 12 }, c));
-      chart.append(svg('rect', { x: 110, y: i * row + 3, width: Math.max(1, (n / max) * (W - 150)), height: row - 6,
-        fill: '#6b7fa8', 'data-category': c }));
-      chart.append(svg('text', { x: 114 + (n / max) * (W - 150), y: i * row + 12 }, String(n)));
+  // Events per category and time bucket, stacked, for the most frequent categories.
+  function drawCategories(buckets, byCategory) {
+    const W = 300; const H = 180; const pad = 24;
+    const top = Object.entries(byCategory).sort((a, b) => b[1] - a[1]).slice(0, 6).map((e) => e[0]);
+    const chart = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'categories per hour' });
+    const totals = buckets.map((b) => top.reduce((n, c) => n + (b.by_category[c] || 0), 0));
+    const max = Math.max(1, ...totals);
+    const bw = buckets.length ? Math.min(30, (W - 110) / buckets.length) : 0;
+    buckets.forEach((b, i) => {
+      let y = H - pad;
+      top.forEach((c, k) => {
+        const n = b.by_category[c] || 0;
+        if (!n) return;
+        const h = (n / max) * (H - 2 * pad);
+        y -= h;
+        chart.append(svg('rect', { x: pad + i * bw + 2, y, width: Math.max(1, bw - 4), height: h,
+          class: 'cat-' + k, 'data-category': c }, svg('title', {}, b.start + ': ' + n + ' ' + c)));
+      });
     });
-    if (!entries.length) chart.append(svg('text', { x: 0, y: 12 }, 'no findings'));
+    chart.append(svg('text', { x: 0, y: 12 }, String(max)));
+    top.forEach((c, k) => chart.append(svg('text', { x: W - 100, y: 12 + k * 12, class: 'cat-' + k }, '■ ' + c)));
+    if (!top.length) chart.append(svg('text', { x: pad, y: H / 2 }, 'no findings'));
     $('#chart-categories').replaceChildren(chart);
   }
 

@@ -165,4 +165,16 @@ class AuditReviewCommandTest {
     assertTrue(followed.toString().contains("\"request_id\":\"c1\""), followed::toString);
     assertEquals(1, followed.toString().strip().split("\n").length, followed::toString);
   }
+
+  @Test
+  void verifyChecksTheChainAcrossFilesInTheOrderGiven() {
+    Path rotated = dir.resolve("audit-20261128-235959.jsonl");
+    assertEquals(0, run("verify", log.toString()), out::toString);
+    assertEquals(log + ": OK, 4 events in 2 files, chain intact", out.toString().strip());
+    assertEquals(0, run("verify", rotated.toString(), log.toString()), out::toString);
+    assertEquals(1, run("verify", log.toString(), rotated.toString()));
+    assertEquals(log + ":1: prev is not the chain's start value (lines were removed from the start of the file)",
+        out.toString().strip());
+    assertEquals(0, run("verify", rotated.toString()));
+  }
 }
