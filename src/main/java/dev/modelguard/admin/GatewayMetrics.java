@@ -29,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  *       {@code none} when nothing was scanned;
  *   <li>{@code modelguard_findings_total{category,direction}}: findings that decided a verdict;
  *   <li>{@code modelguard_guard_seconds{guard}}: histogram of each guard's run time, including the
- *       wait for a worker thread;
+ *       wait for a worker thread; {@code modelguard_guard_failures_total{guard}}: runs that threw
+ *       or exceeded the policy's budget;
  *   <li>{@code modelguard_upstream_seconds{upstream}}: histogram of the wait for the upstream;
  *   <li>{@code modelguard_audit_queue_depth}, {@code modelguard_audit_dropped_events_total},
  *       {@code modelguard_audit_write_seconds}: the audit sink's backlog, losses and batch write time;
@@ -112,6 +113,9 @@ public final class GatewayMetrics implements PolicyEngine.GuardObserver {
   public void guardRan(String guard, long nanos, boolean failed) {
     timer("modelguard.guard", "guard run time per segment, including the wait for a worker").tag("guard", guard)
         .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    if (failed) {
+      registry.counter("modelguard.guard.failures", "guard", guard).increment();
+    }
   }
 
   /** Counts a policy reload by its outcome. */

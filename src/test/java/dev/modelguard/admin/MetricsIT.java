@@ -51,7 +51,13 @@ class MetricsIT {
 
   @Test
   void requestsFindingsGuardsUpstreamAndAuditAreExported(Vertx vertx) throws Exception {
-    try (GatewayFixture fx = new GatewayFixture(vertx, dir, Map.of(), """
+    try (GatewayFixture fx = new GatewayFixture(vertx, dir, Map.of("crashing.yaml", """
+            version: 1
+            name: crashing
+            on_error: allow
+            prompt:
+              - guard: test-failing
+            """), """
           - path: /v1
             upstream: llm
             policy: default
@@ -59,6 +65,10 @@ class MetricsIT {
             upstream: llm
             policy: strict
             strip_prefix: /strict
+          - path: /crashing/v1
+            upstream: llm
+            policy: crashing
+            strip_prefix: /crashing
         """)) {
       fx.upstream.respondChat("Sure.");
       fx.postJson("/v1/chat/completions", chat("Suggest a name for a bakery"));
@@ -66,6 +76,7 @@ class MetricsIT {
       fx.postJson("/v1/chat/completions", chat("Write to jane.doe@example.com"));
       assertEquals(400, fx.postJson("/strict/v1/chat/completions", chat("key AKIAIOSFODNN7EXAMPLE")).statusCode());
       fx.postJson("/nowhere", "{}");
+      fx.postJson("/crashing/v1/chat/completions", chat("hello"));
       fx.flushAudit();
 
       HttpResponse<String> r = fx.send(HttpRequest.newBuilder(URI.create(fx.base() + "/metrics")).GET().build());
@@ -81,7 +92,8 @@ class MetricsIT {
       assertEquals(1.0, sample(s, "modelguard_findings_total", "category=\"secret\"", "direction=\"prompt\""));
       assertTrue(sample(s, "modelguard_guard_seconds_count", "guard=\"pii\"") >= 4, s);
       assertTrue(s.contains("modelguard_guard_seconds_bucket{guard=\"pii\",le=\"0.001\"}"), s);
-      assertEquals(3.0, sample(s, "modelguard_upstream_seconds_count", "upstream=\"llm\""));
+      assertEquals(4.0, sample(s, "modelguard_upstream_seconds_count", "upstream=\"llm\""));
+      assertEquals(1.0, sample(s, "modelguard_guard_failures_total", "guard=\"test-failing\""));
       assertTrue(s.contains("\nmodelguard_audit_queue_depth "), s);
       assertTrue(s.contains("\nmodelguard_audit_write_seconds_count "), s);
       assertTrue(s.contains("\nmodelguard_audit_dropped_events_total 0"), s);
