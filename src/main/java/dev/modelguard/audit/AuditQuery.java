@@ -124,6 +124,8 @@ public final class AuditQuery {
       @JsonProperty("by_verdict") Map<String, Long> byVerdict,
       @JsonProperty("by_category") Map<String, Long> byCategory) {}
 
+  /** Longest an event may wait in the sink's queue, for skipping files by {@code until}. */
+  private static final Duration UNTIL_MARGIN = Duration.ofMinutes(5);
   private static final Pattern RELATIVE = Pattern.compile("(\\d+)([smhd])");
 
   private final Source source;
@@ -251,11 +253,12 @@ public final class AuditQuery {
       long skipped = 0;
       Instant fileStart = null;
       for (Path file : AuditFiles.expand(fileOrDir)) {
-        // A file starts where the one before it was rotated: one starting after `until` (with a
-        // second's margin for the name's precision) holds nothing before it.
+        // A file starts where the one before it was rotated, so one starting well after `until`
+        // holds nothing before it. "Well": an event is stamped when decided and written when the
+        // writer gets to it, so under a backlog it can land in a file rotated after its time.
         Instant start = fileStart;
         fileStart = AuditFiles.rotatedAt(file).orElse(null);
-        if (filter.until() != null && start != null && start.minusSeconds(1).isAfter(filter.until())) {
+        if (filter.until() != null && start != null && start.minus(UNTIL_MARGIN).isAfter(filter.until())) {
           continue;
         }
         // A rotated file holds nothing newer than its rotation time (named to the second, hence
