@@ -8,8 +8,13 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +25,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,11 +56,23 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #flush()} futures are completed on the writer thread; chain work onto them with the
  * {@code *Async} methods so it does not delay writing.
  *
- * <p>Start: an existing non-empty file is continued: its last line (read from the end) must be a
+ * <p>Start: a final line without a newline is a torn write (the process died mid-line; such an
+ * event was never durably written, so never acknowledged as such): its bytes are moved to
+ * {@code FILE.torn-YYYYMMDD-HHMMSS}, the file is cut back to its last complete line, and a warning
+ * names both. Then an existing non-empty file is continued: its last line (read from the end) must be a
  * complete chained line, whose hash becomes the next line's prev. Otherwise the constructor
  * refuses with an {@link IOException} naming the file and line, since appending would produce a
  * log that never verifies. Only the last line is checked; {@code audit verify} checks the whole
- * file. One process may write a file at a time.
+ * file. One process may write a file at a time. When the active file is missing or empty but
+ * rotated files exist, the chain continues from the newest rotated file's last line.
+ *
+ * <p>Rotation (on the writer thread): before a line would take the active file past
+ * {@link Options#maxFileBytes()}, or when the UTC day of the write differs from the day the active
+ * file was started, the active file is forced, renamed to {@code NAME-YYYYMMDD-HHMMSS[-N].jsonl}
+ * (see {@link AuditFiles}) and a new active file is started. The chain does not restart: the new
+ * file's first line chains to the rotated file's last line. After each rotation, and on start,
+ * rotated files older than {@link Options#retentionDays()} are deleted (a failed delete is logged
+ * and retried at the next rotation).
  */
 public final class JsonlAuditSink implements AuditSink {
   /** Default queue capacity: about a second of events at high load, a few MB of memory. */
@@ -68,22 +86,64 @@ public final class JsonlAuditSink implements AuditSink {
   /** Wakes the writer for a flush or close; never written. */
   private static final Object WAKE = new Object();
 
+  /**
+   * How the sink buffers, forces and rotates.
+   *
+   * @param capacity events that may wait for the writer before {@link #record} starts dropping
+   * @param fsyncInterval the longest time written events may stay out of stable storage
+   * @param maxFileBytes the active file is rotated before a line would take it past this size
+   * @param retentionDays rotated files older than this are deleted; 0 keeps them forever
+   */
+  public record Options(int capacity, Duration fsyncInterval, long maxFileBytes, int retentionDays) {
+    /** Rejects values that cannot work, naming the parameter. */
+    public Options {
+      if (capacity < 1) {
+        throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
+      }
+      if (fsyncInterval == null || fsyncInterval.isNegative()) {
+        throw new IllegalArgumentException("fsyncInterval must be >= 0, was " + fsyncInterval);
+      }
+      if (maxFileBytes < 1) {
+        throw new IllegalArgumentException("maxFileBytes must be >= 1, was " + maxFileBytes);
+      }
+      if (retentionDays < 0) {
+        throw new IllegalArgumentException("retentionDays must be >= 0, was " + retentionDays);
+      }
+    }
+
+    /** The defaults: 65536 events, 100 ms, 100 MiB, 30 days. */
+    public static Options defaults() {
+      return new Options(DEFAULT_CAPACITY, DEFAULT_FSYNC_INTERVAL, 100L * 1024 * 1024, 30);
+    }
+
+    /** These options with another fsync interval. */
+    public Options withFsyncInterval(Duration interval) {
+      return new Options(capacity, interval, maxFileBytes, retentionDays);
+    }
+  }
+
   private final Path file;
   private final long fsyncIntervalNanos;
+  private final long maxFileBytes;
+  private final int retentionDays;
+  private final Clock clock;
   private final BlockingQueue<Object> queue;
   private final ConcurrentLinkedQueue<CompletableFuture<Void>> flushRequests = new ConcurrentLinkedQueue<>();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong droppedSinceNote = new AtomicLong();
   private final AtomicLong lastDropLogNanos = new AtomicLong(System.nanoTime() - DROP_LOG_INTERVAL_NANOS);
-  private final FileChannel channel;
-  private final OutputStream out;
   private final Thread writer;
   private volatile boolean closed;
+  private volatile LongConsumer writeObserver = nanos -> { };
   private volatile IOException failure;
   /** Set by the writer as it exits; with the queue it closes the race against a late record or flush. */
   private volatile boolean writerDone;
 
-  // Owned by the writer thread.
+  // Owned by the writer thread (set up by the constructor before the writer starts).
+  private FileChannel channel;
+  private OutputStream out;
+  private long size;
+  private LocalDate fileDay;
   private String prevHash;
   private boolean unforced;
   private long lastForceNanos = System.nanoTime();
@@ -107,35 +167,63 @@ public final class JsonlAuditSink implements AuditSink {
    *     chained line (the message names the file and line)
    */
   public JsonlAuditSink(Path file, int capacity, Duration fsyncInterval) throws IOException {
-    this(file, capacity, fsyncInterval, r -> new Thread(r, "modelguard-audit-writer"));
+    this(file, new Options(capacity, fsyncInterval, Options.defaults().maxFileBytes(),
+        Options.defaults().retentionDays()));
+  }
+
+  /**
+   * Opens {@code file} (creating it and its parent directories if needed), applies retention to
+   * its rotated files and starts the writer.
+   *
+   * @throws IOException if the file cannot be created or opened, or the line the chain must
+   *     continue from is not a valid chained line (the message names the file and line)
+   */
+  public JsonlAuditSink(Path file, Options options) throws IOException {
+    this(file, options, Clock.systemUTC(), r -> new Thread(r, "modelguard-audit-writer"));
   }
 
   /** As above, with the writer thread made by {@code threadFactory} (tests gate it to fill the queue). */
   JsonlAuditSink(Path file, int capacity, Duration fsyncInterval, ThreadFactory threadFactory) throws IOException {
+    this(file, new Options(capacity, fsyncInterval, Options.defaults().maxFileBytes(),
+        Options.defaults().retentionDays()), Clock.systemUTC(), threadFactory);
+  }
+
+  /** The full constructor; tests pass a clock to cross days and reach retention ages. */
+  JsonlAuditSink(Path file, Options options, Clock clock, ThreadFactory threadFactory) throws IOException {
     this.file = Objects.requireNonNull(file, "file");
-    if (capacity < 1) {
-      throw new IllegalArgumentException("capacity must be >= 1, was " + capacity);
-    }
-    if (fsyncInterval.isNegative()) {
-      throw new IllegalArgumentException("fsyncInterval must be >= 0, was " + fsyncInterval);
-    }
-    this.fsyncIntervalNanos = fsyncInterval.toNanos();
-    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.fsyncIntervalNanos = options.fsyncInterval().toNanos();
+    this.maxFileBytes = options.maxFileBytes();
+    this.retentionDays = options.retentionDays();
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.queue = new ArrayBlockingQueue<>(options.capacity());
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
     }
     if (Files.exists(file)) {
-      try (FileChannel reader = FileChannel.open(file, StandardOpenOption.READ)) {
-        this.prevHash = lastHash(reader);
-      }
-    } else {
-      this.prevHash = HashChain.GENESIS;
+      moveTornTailAside(file, clock);
     }
-    // APPEND (O_APPEND) so every batch lands at the end even if the file was extended meanwhile.
-    this.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.APPEND);
-    this.out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+    if (Files.exists(file) && Files.size(file) > 0) {
+      try (FileChannel reader = FileChannel.open(file, StandardOpenOption.READ)) {
+        this.prevHash = lastHash(file, reader);
+      }
+      this.fileDay = LocalDate.ofInstant(Files.getLastModifiedTime(file).toInstant(), ZoneOffset.UTC);
+    } else {
+      List<Path> rotated = AuditFiles.rotatedSiblings(file);
+      if (rotated.isEmpty()) {
+        this.prevHash = HashChain.GENESIS;
+      } else {
+        // A crash between rotating and the first write of the new file leaves no active file:
+        // the chain must still continue, not restart at genesis.
+        Path newest = rotated.get(rotated.size() - 1);
+        try (FileChannel reader = FileChannel.open(newest, StandardOpenOption.READ)) {
+          this.prevHash = lastHash(newest, reader);
+        }
+      }
+      this.fileDay = today();
+    }
+    openActive();
+    applyRetention();
     this.writer = threadFactory.newThread(this::runWriter);
     // Daemon so a forgotten close() cannot keep the JVM alive; close() is what guarantees the drain.
     writer.setDaemon(true);
@@ -145,6 +233,19 @@ public final class JsonlAuditSink implements AuditSink {
   /** The file this sink appends to. */
   public Path file() {
     return file;
+  }
+
+  /** Events waiting for the writer right now (a metrics gauge; racy by nature). */
+  public int queueDepth() {
+    return queue.size();
+  }
+
+  /**
+   * Reports the time each batch took to write (and to force, when one was due) to {@code observer},
+   * on the writer thread; it must be quick and must not throw. Replaces any earlier observer.
+   */
+  public void observeWrites(LongConsumer observer) {
+    writeObserver = Objects.requireNonNull(observer, "observer");
   }
 
   /** Events lost since this sink was opened: queue full, sink closed or failed, or unserialisable. */
@@ -325,6 +426,7 @@ public final class JsonlAuditSink implements AuditSink {
   }
 
   private void writeBatch(List<Object> batch) throws IOException {
+    long started = System.nanoTime();
     boolean wrote = false;
     for (Object o : batch) {
       if (o == WAKE) {
@@ -346,8 +448,13 @@ public final class JsonlAuditSink implements AuditSink {
         continue;
       }
       HashChain.Chained chained = HashChain.chain(json, prevHash);
+      long needed = chained.line().length + 1L;
+      if (size > 0 && (size + needed > maxFileBytes || !today().equals(fileDay))) {
+        rotate();
+      }
       out.write(chained.line());
       out.write('\n');
+      size += needed;
       prevHash = chained.hash();
       wrote = true;
     }
@@ -355,6 +462,7 @@ public final class JsonlAuditSink implements AuditSink {
       out.flush();
       unforced = true;
       forceIfNeeded(false);
+      writeObserver.accept(System.nanoTime() - started);
     }
   }
 
@@ -371,8 +479,103 @@ public final class JsonlAuditSink implements AuditSink {
     }
   }
 
+  /**
+   * Cuts a torn final line (bytes after the last newline) off {@code file}, keeping those bytes in
+   * a side file so nothing is destroyed, and forcing both before the chain continues.
+   */
+  static void moveTornTailAside(Path file, Clock clock) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long size = ch.size();
+      if (size == 0 || readByte(ch, size - 1) == '\n') {
+        return;
+      }
+      long start = lastLineStart(ch, size);
+      String base = file.getFileName() + ".torn-"
+          + java.time.format.DateTimeFormatter.ofPattern("uuuuMMdd-HHmmss").withZone(ZoneOffset.UTC)
+              .format(clock.instant());
+      Path aside = file.resolveSibling(base);
+      for (int n = 1; Files.exists(aside); n++) {
+        aside = file.resolveSibling(base + "-" + n);
+      }
+      try (FileChannel torn = FileChannel.open(aside, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        long copied = 0;
+        while (copied < size - start) {
+          copied += ch.transferTo(start + copied, size - start - copied, torn);
+        }
+        torn.force(true);
+      }
+      ch.truncate(start);
+      ch.force(true);
+      LOG.warn("audit log {}: the last line was torn ({} bytes without a newline: the writer stopped mid-line);"
+          + " moved them to {} and continuing the chain from the last complete line", file, size - start, aside);
+    }
+  }
+
+  private LocalDate today() {
+    return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+  }
+
+  private void openActive() throws IOException {
+    // APPEND (O_APPEND) so every batch lands at the end even if the file was extended meanwhile.
+    channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    size = channel.size();
+    out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+  }
+
+  /** Closes the active file durably, renames it to its rotated name and starts a new one. */
+  private void rotate() throws IOException {
+    out.flush();
+    channel.force(false);
+    out.close();
+    Instant now = clock.instant();
+    Path target = AuditFiles.rotatedName(file, now);
+    Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+    syncDirectory();
+    LOG.info("audit log rotated: {} -> {}", file, target.getFileName());
+    fileDay = today();
+    unforced = false;
+    lastForceNanos = System.nanoTime();
+    openActive();
+    applyRetention();
+  }
+
+  /** Makes the rename durable; without it a power failure could bring the old name back. */
+  private void syncDirectory() {
+    Path dir = file.toAbsolutePath().getParent();
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      // Some platforms cannot open directories; the rename itself succeeded.
+      LOG.debug("cannot fsync directory {}: {}", dir, e.toString());
+    }
+  }
+
+  private void applyRetention() {
+    if (retentionDays == 0) {
+      return;
+    }
+    Instant cutoff = clock.instant().minus(Duration.ofDays(retentionDays));
+    List<Path> rotated;
+    try {
+      rotated = AuditFiles.rotatedSiblings(file);
+    } catch (IOException e) {
+      LOG.warn("audit retention: cannot list rotated files of {}: {}", file, e.toString());
+      return;
+    }
+    for (Path p : rotated) {
+      if (AuditFiles.rotatedAt(p).map(at -> at.isBefore(cutoff)).orElse(false)) {
+        try {
+          Files.deleteIfExists(p);
+          LOG.info("audit retention: deleted {} (older than {} days)", p, retentionDays);
+        } catch (IOException e) {
+          LOG.warn("audit retention: cannot delete {}: {}", p, e.toString());
+        }
+      }
+    }
+  }
+
   /** The hash of the file's last line, or the genesis value for an empty file. */
-  private String lastHash(FileChannel ch) throws IOException {
+  private static String lastHash(Path file, FileChannel ch) throws IOException {
     long size = ch.size();
     if (size == 0) {
       return HashChain.GENESIS;

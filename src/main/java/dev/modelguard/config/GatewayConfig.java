@@ -140,7 +140,7 @@ public record GatewayConfig(
    */
   public GatewayConfig resolveAgainst(Path dir) {
     List<Path> models = guardModels.stream().map(p -> dir.resolve(p).normalize()).toList();
-    return new GatewayConfig(listen, dir.resolve(policies).normalize(), new Audit(dir.resolve(audit.path()).normalize()),
+    return new GatewayConfig(listen, dir.resolve(policies).normalize(), audit.withPath(dir.resolve(audit.path()).normalize()),
         admin, upstreams, routes, models, tenants, defaultPolicy, rateLimits);
   }
 
@@ -206,18 +206,124 @@ public record GatewayConfig(
   /**
    * The audit sink.
    *
-   * @param path the JSONL file events are appended to (default {@code audit/audit.jsonl} next to the config)
+   * @param path the active JSONL file events are appended to (default {@code audit/audit.jsonl} next
+   *     to the config); rotated files are written beside it
+   * @param maxFileBytes the active file is rotated before a line would take it past this size
+   *     (default 100 MiB, at least 4 KiB); it is also rotated when the UTC day changes
+   * @param retentionDays rotated files older than this many days are deleted (default 30; 0 keeps
+   *     them forever)
+   * @param fsyncIntervalMs the longest time a written event may stay out of stable storage
+   *     (default 100; 0 forces after every batch)
+   * @param postgres the PostgreSQL copy of the log for several instances, or null for none
    */
-  public record Audit(Path path) {
+  public record Audit(Path path, long maxFileBytes, int retentionDays, long fsyncIntervalMs, Postgres postgres) {
+    /** Default for {@code max_file_bytes}: 100 MiB. */
+    public static final long DEFAULT_MAX_FILE_BYTES = 100L * 1024 * 1024;
+    /** Default for {@code retention_days}. */
+    public static final int DEFAULT_RETENTION_DAYS = 30;
+    /** Default for {@code fsync_interval_ms}. */
+    public static final long DEFAULT_FSYNC_INTERVAL_MS = 100;
+    /** Smallest {@code max_file_bytes}: below it nearly every event would get a file of its own. */
+    public static final long MIN_MAX_FILE_BYTES = 4096;
+
     public Audit {
       if (path == null) {
         throw new InvalidKeyException("path", "is required (the JSONL audit file)");
       }
+      if (maxFileBytes < MIN_MAX_FILE_BYTES) {
+        throw new InvalidKeyException("max_file_bytes", "must be >= " + MIN_MAX_FILE_BYTES + ", was " + maxFileBytes);
+      }
+      if (retentionDays < 0) {
+        throw new InvalidKeyException("retention_days", "must be >= 0 (0 keeps rotated files forever), was "
+            + retentionDays);
+      }
+      if (fsyncIntervalMs < 0 || fsyncIntervalMs > 60_000) {
+        throw new InvalidKeyException("fsync_interval_ms", "must be in [0, 60000], was " + fsyncIntervalMs);
+      }
+    }
+
+    /** {@code path} with every other setting at its default. */
+    public Audit(Path path) {
+      this(path, DEFAULT_MAX_FILE_BYTES, DEFAULT_RETENTION_DAYS, DEFAULT_FSYNC_INTERVAL_MS, null);
     }
 
     @JsonCreator
-    static Audit fromYaml(@JsonProperty("path") String path) {
-      return new Audit(toPath("path", path));
+    static Audit fromYaml(@JsonProperty("path") String path, @JsonProperty("max_file_bytes") Long maxFileBytes,
+        @JsonProperty("retention_days") Integer retentionDays, @JsonProperty("fsync_interval_ms") Long fsyncIntervalMs,
+        @JsonProperty("postgres") Postgres postgres) {
+      return new Audit(toPath("path", path), maxFileBytes == null ? DEFAULT_MAX_FILE_BYTES : maxFileBytes,
+          retentionDays == null ? DEFAULT_RETENTION_DAYS : retentionDays,
+          fsyncIntervalMs == null ? DEFAULT_FSYNC_INTERVAL_MS : fsyncIntervalMs, postgres);
+    }
+
+    /** The same settings with {@code path} replaced (used to resolve it against the config's folder). */
+    public Audit withPath(Path newPath) {
+      return new Audit(newPath, maxFileBytes, retentionDays, fsyncIntervalMs, postgres);
+    }
+  }
+
+  /**
+   * The PostgreSQL copy of the audit log. The JSONL file stays the durable local log; a background
+   * replicator copies its lines into the table in batches and resumes after an outage, so events
+   * written while the database is unreachable wait in the file and are replayed later.
+   *
+   * @param url {@code postgresql://user[:password]@host[:port]/database}
+   * @param table the table (default {@code modelguard_audit}); {@code TABLE_cursor} is created beside it
+   * @param instance this gateway's name in the table (default: the host name), so several
+   *     gateways can share one table
+   * @param batchSize lines per insert transaction (default 500, 1..10000)
+   * @param retryIntervalMs wait between attempts while the database is unreachable (default 1000)
+   */
+  public record Postgres(String url, String table, String instance, int batchSize, long retryIntervalMs) {
+    private static final Pattern IDENTIFIER = Pattern.compile("[a-z_][a-z0-9_]{0,40}");
+
+    public Postgres {
+      if (url == null || url.isBlank()) {
+        throw new InvalidKeyException("url", "is required (postgresql://user@host:port/database)");
+      }
+      if (!(url.startsWith("postgresql://") || url.startsWith("postgres://"))) {
+        throw new InvalidKeyException("url", "must start with postgresql://, was '" + redact(url) + "'");
+      }
+      table = table == null ? "modelguard_audit" : table;
+      if (!IDENTIFIER.matcher(table).matches()) {
+        throw new InvalidKeyException("table", "must be a lowercase SQL identifier ([a-z_][a-z0-9_]*), was '" + table + "'");
+      }
+      if (instance == null || instance.isBlank()) {
+        throw new InvalidKeyException("instance", "is empty");
+      }
+      if (batchSize < 1 || batchSize > 10_000) {
+        throw new InvalidKeyException("batch_size", "must be in [1, 10000], was " + batchSize);
+      }
+      if (retryIntervalMs < 10 || retryIntervalMs > 600_000) {
+        throw new InvalidKeyException("retry_interval_ms", "must be in [10, 600000], was " + retryIntervalMs);
+      }
+    }
+
+    @JsonCreator
+    static Postgres fromYaml(@JsonProperty("url") String url, @JsonProperty("table") String table,
+        @JsonProperty("instance") String instance, @JsonProperty("batch_size") Integer batchSize,
+        @JsonProperty("retry_interval_ms") Long retryIntervalMs) {
+      return new Postgres(url, table, instance == null ? defaultInstance() : instance,
+          batchSize == null ? 500 : batchSize, retryIntervalMs == null ? 1000 : retryIntervalMs);
+    }
+
+    /** The host name, which tells instances apart in a shared table. */
+    public static String defaultInstance() {
+      try {
+        return java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.net.UnknownHostException e) {
+        return "localhost";
+      }
+    }
+
+    /** {@code url} with any password replaced by {@code ***}, for messages and logs. */
+    public static String redact(String url) {
+      return url.replaceAll("(//[^:/@]*):[^@/]*@", "$1:***@");
+    }
+
+    @Override
+    public String toString() {
+      return "Postgres[url=" + redact(url) + ", table=" + table + ", instance=" + instance + "]";
     }
   }
 

@@ -28,10 +28,29 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * The returned future never fails because of a guard.
  */
 public final class PolicyEngine {
+  /**
+   * Observes every guard run (metrics). Called on the thread that finished the run (the event loop
+   * for inline guards, a worker or the event loop for blocking ones); must be quick and must not
+   * throw.
+   */
+  @FunctionalInterface
+  public interface GuardObserver {
+    /** Observes nothing. */
+    GuardObserver NONE = (guard, nanos, failed) -> { };
+
+    /**
+     * @param guard the guard's name
+     * @param nanos from the start of the run (including any wait for a worker) to its outcome
+     * @param failed true when it threw or ran over budget
+     */
+    void guardRan(String guard, long nanos, boolean failed);
+  }
+
+  private final Vertx vertx;
+  private final GuardObserver observer;
   /** Cached text, in characters, summed over entries: bounds the verdict cache's memory (about 2 bytes a char). */
   private static final long CACHE_MAX_CHARS = 16L * 1024 * 1024;
 
-  private final Vertx vertx;
   /**
    * Findings per (guard instance, text). Chat clients resend the whole history every turn, so
    * turn 21 would rescan 40 messages; with this cache it scans the new ones. Guards are
@@ -45,7 +64,13 @@ public final class PolicyEngine {
   private record CacheKey(Guard guard, String text) {}
 
   public PolicyEngine(Vertx vertx) {
+    this(vertx, GuardObserver.NONE);
+  }
+
+  /** An engine reporting every guard run to {@code observer}. */
+  public PolicyEngine(Vertx vertx, GuardObserver observer) {
     this.vertx = vertx;
+    this.observer = observer;
   }
 
   /**
@@ -103,13 +128,15 @@ public final class PolicyEngine {
       if (o.error == null && tookMs > budgetMs) {
         o = new Outcome(rule, index, o.findings, overBudget(budgetMs, tookMs), false);
       }
+      observer.guardRan(guard.name(), System.nanoTime() - t0, o.error != null);
       outcome = Future.succeededFuture(o);
     } else {
       long t0 = System.nanoTime();
       outcome = vertx.executeBlocking(() -> inspect(rule, index, segment), false)
           .timeout(budgetMs, TimeUnit.MILLISECONDS)
           .otherwise(e -> new Outcome(rule, index, List.of(),
-              overBudget(budgetMs, (System.nanoTime() - t0) / 1_000_000), false));
+              overBudget(budgetMs, (System.nanoTime() - t0) / 1_000_000), false))
+          .andThen(ar -> observer.guardRan(guard.name(), System.nanoTime() - t0, ar.result().error != null));
     }
     return outcome.onSuccess(o -> {
       if (o.error == null) {

@@ -1,7 +1,12 @@
 package dev.modelguard.proxy;
 
+import dev.modelguard.admin.AdminApi;
+import dev.modelguard.admin.GatewayMetrics;
+import dev.modelguard.audit.AuditQuery;
 import dev.modelguard.audit.AuditSink;
 import dev.modelguard.audit.JsonlAuditSink;
+import dev.modelguard.audit.PostgresAuditStore;
+import dev.modelguard.audit.PostgresReplicator;
 import dev.modelguard.config.ConfigException;
 import dev.modelguard.config.GatewayConfig;
 import dev.modelguard.config.GatewayConfig.Route;
@@ -10,6 +15,7 @@ import dev.modelguard.policy.PolicySet;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -19,8 +25,14 @@ import java.util.concurrent.TimeUnit;
  * configuration. Used by {@code serve}, {@code demo} and the integration tests, so they all run the
  * same wiring.
  *
+ * <p>Besides the proxy it wires the audit side: the JSONL sink (rotation, retention and fsync
+ * interval from {@code audit}), the PostgreSQL copy when {@code audit.postgres} is set, the admin
+ * API and console ({@code /admin}, only with {@code admin.token}) and the metrics
+ * ({@code /metrics}).
+ *
  * <p>{@link #start} blocks the calling thread (never call it on an event loop) until the port is
- * bound or start-up failed; {@link #close} stops the server and drains the audit log.
+ * bound or start-up failed; {@link #close} stops the server, drains the audit log and stops the
+ * PostgreSQL copy (what it had not copied yet is copied at the next start).
  */
 public final class Gateway implements AutoCloseable {
   /** How often the policy directory is checked for edits: a valid edit is live within about this long. */
@@ -31,13 +43,20 @@ public final class Gateway implements AutoCloseable {
   private final Vertx vertx;
   private final AuditSink audit;
   private final GatewayServer server;
+  private final GatewayMetrics metrics;
+  private final PostgresReplicator replicator;
+  private final PostgresAuditStore store;
 
-  private Gateway(Vertx vertx, GatewayConfig config, LivePolicies policies, AuditSink audit, GatewayServer server) {
+  private Gateway(Vertx vertx, GatewayConfig config, LivePolicies policies, AuditSink audit, GatewayServer server,
+      GatewayMetrics metrics, PostgresReplicator replicator, PostgresAuditStore store) {
     this.vertx = vertx;
+    this.replicator = replicator;
+    this.store = store;
     this.config = config;
     this.policies = policies;
     this.audit = audit;
     this.server = server;
+    this.metrics = metrics;
   }
 
   /**
@@ -50,26 +69,49 @@ public final class Gateway implements AutoCloseable {
    */
   public static Gateway start(Vertx vertx, GatewayConfig config) {
     GuardRegistry registry = GuardRegistry.load(config.guardModels());
+    GatewayMetrics metrics = new GatewayMetrics();
     LivePolicies policies = new LivePolicies(config.policies(), registry, set -> missingPolicies(config, set),
-        reloaded -> { });
-    AuditSink audit;
+        metrics::policyReloaded);
+    JsonlAuditSink audit;
     try {
-      audit = new JsonlAuditSink(config.audit().path());
+      GatewayConfig.Audit a = config.audit();
+      audit = new JsonlAuditSink(a.path(), new JsonlAuditSink.Options(JsonlAuditSink.DEFAULT_CAPACITY,
+          Duration.ofMillis(a.fsyncIntervalMs()), a.maxFileBytes(), a.retentionDays()));
     } catch (IOException e) {
       throw new UncheckedIOException("audit.path: cannot open " + config.audit().path() + ": " + e.getMessage(), e);
     }
+    GatewayConfig.Postgres pg = config.audit().postgres();
+    PostgresAuditStore store = pg == null ? null : new PostgresAuditStore(vertx, pg);
+    PostgresReplicator replicator = pg == null ? null
+        : new PostgresReplicator(store, config.audit().path(), pg.batchSize(), Duration.ofMillis(pg.retryIntervalMs()));
+    // With PostgreSQL the API shows every instance's events; without, this instance's file.
+    AuditQuery reader = store != null ? new AuditQuery(store.source()) : new AuditQuery(config.audit().path());
+    AdminApi admin = new AdminApi(vertx, config.admin().token(), reader, policies::status);
+    metrics.watch(audit);
+    if (replicator != null) {
+      metrics.watch(replicator);
+    }
+    ExchangeAuditor auditor = new ExchangeAuditor(audit);
     GatewayServer server = new GatewayServer(vertx,
-        new GatewayServer.Settings(config, policies, new ExchangeAuditor(audit)));
+        new GatewayServer.Settings(config, policies, ex -> {
+          metrics.exchangeFinished(ex);
+          auditor.accept(ex);
+        }),
+        new GatewayServer.Hooks(List.of(metrics::mount, admin::mount), metrics));
     try {
       server.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       audit.close();
+      if (replicator != null) {
+        replicator.close();
+        store.close();
+      }
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new IllegalStateException("cannot listen on " + config.listen().host() + ":" + config.listen().port()
           + ": " + cause.getMessage(), cause);
     }
     policies.watch(vertx, RELOAD_POLL_MILLIS);
-    return new Gateway(vertx, config, policies, audit, server);
+    return new Gateway(vertx, config, policies, audit, server, metrics, replicator, store);
   }
 
   /** Every policy the configuration names (routes, tenants, the default) that {@code set} lacks. */
@@ -116,6 +158,11 @@ public final class Gateway implements AutoCloseable {
     return audit;
   }
 
+  /** The metrics served at {@code /metrics} (policy reload work reports through it). */
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+
   @Override
   public void close() {
     policies.stop(vertx);
@@ -125,6 +172,12 @@ public final class Gateway implements AutoCloseable {
       // Closing anyway: the audit log below matters more than a clean socket close.
     } finally {
       audit.close();
+      // After the sink: lines it wrote last are copied now or, if closing cuts that short, at the
+      // next start (the cursor is in the database).
+      if (replicator != null) {
+        replicator.close();
+        store.close();
+      }
     }
   }
 }

@@ -14,6 +14,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -33,15 +34,41 @@ public final class GatewayServer {
    */
   public record Settings(GatewayConfig config, PolicyLookup policies, Consumer<Exchange> auditor) {}
 
+  /**
+   * Optional additions that live outside the proxy (admin API, console, metrics), so they can be
+   * wired without changing the proxy's code.
+   *
+   * @param routes each adds its routes to the router, after the health checks and before the body
+   *     handler and the proxy's catch-all; they run once, in order, on the thread calling
+   *     {@link #start}
+   * @param guardObserver told about every guard run (metrics)
+   */
+  public record Hooks(List<Consumer<Router>> routes, PolicyEngine.GuardObserver guardObserver) {
+    /** No additions. */
+    public static final Hooks NONE = new Hooks(List.of(), PolicyEngine.GuardObserver.NONE);
+
+    public Hooks {
+      routes = List.copyOf(routes);
+      guardObserver = guardObserver == null ? PolicyEngine.GuardObserver.NONE : guardObserver;
+    }
+  }
+
   private final Vertx vertx;
   private final Settings settings;
+  private final Hooks hooks;
   private final Map<String, HttpClient> clients = new HashMap<>();
   private RateLimiter limiter;
   private HttpServer server;
 
   public GatewayServer(Vertx vertx, Settings settings) {
+    this(vertx, settings, Hooks.NONE);
+  }
+
+  /** A server with {@code hooks} wired in. */
+  public GatewayServer(Vertx vertx, Settings settings, Hooks hooks) {
     this.vertx = vertx;
     this.settings = settings;
+    this.hooks = hooks;
   }
 
   /** Binds the port; the future fails when it cannot be bound. */
@@ -51,12 +78,13 @@ public final class GatewayServer {
         new HttpClientOptions().setConnectTimeout((int) u.connectTimeoutMs()).setKeepAlive(true)
             .setTrustAll(false).setVerifyHost(true).setDecompressionSupported(false),
         new PoolOptions().setHttp1MaxSize(256))));
-    PolicyEngine engine = new PolicyEngine(vertx);
+    PolicyEngine engine = new PolicyEngine(vertx, hooks.guardObserver());
     limiter = config.rateLimits().store() == GatewayConfig.RateLimits.Store.REDIS
         ? new RedisRateLimiter(vertx, config.rateLimits().redisUrl()) : new MemoryRateLimiter();
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
     router.get("/health/ready").handler(ctx -> json(ctx, 200, "{\"status\":\"ready\"}"));
+    hooks.routes().forEach(r -> r.accept(router));
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.listen().maxBodyBytes()));
     router.post("/v1/guard/check").handler(new CheckHandler(settings.policies(), config.defaultPolicy(), engine,
         settings.auditor(), new Tenancy(config.tenants())));

@@ -132,14 +132,30 @@ class JsonlAuditSinkTest {
   }
 
   @Test
-  void refusesToAppendAfterAnIncompleteLastLine() throws Exception {
+  void movesATornLastLineAsideAndContinuesTheChainFromTheLastCompleteLine() throws Exception {
     Path file = dir.resolve("audit.jsonl");
     AuditVerifierTest.writeLog(file, 3);
     byte[] bytes = Files.readAllBytes(file);
-    Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 10));
+    byte[] cut = java.util.Arrays.copyOf(bytes, bytes.length - 10);
+    Files.write(file, cut);
+    AuditVerifier.Result before = new AuditVerifier().verify(file);
+    assertTrue(before.ok(), before::describe);
+    assertEquals(2, before.linesVerified());
+    assertTrue(before.tornBytes() > 0 && before.describe().contains("WARNING: the last line is torn"), before.describe());
 
-    IOException e = assertThrows(IOException.class, () -> new JsonlAuditSink(file));
-    assertTrue(e.getMessage().startsWith(file + ":3: last line is incomplete"), e.getMessage());
+    try (JsonlAuditSink sink = new JsonlAuditSink(file)) {
+      sink.record(TestEvents.event("after-crash"));
+    }
+    assertChainIntact(file, 3);
+    assertEquals("after-crash", read(file).get(2).get("request_id").asText());
+    List<Path> aside;
+    try (var list = Files.list(dir)) {
+      aside = list.filter(p -> p.getFileName().toString().startsWith("audit.jsonl.torn-")).toList();
+    }
+    assertEquals(1, aside.size(), aside::toString);
+    int tornLength = (int) before.tornBytes();
+    assertEquals(new String(cut, cut.length - tornLength, tornLength, StandardCharsets.UTF_8),
+        Files.readString(aside.get(0)));
   }
 
   @Test

@@ -70,9 +70,16 @@ class AuditCommandTest {
   }
 
   @Test
-  void directoryExitsTwo() {
+  void directoryVerifiesTheLogInIt() {
+    assertEquals(0, run("verify", dir.toString()));
+    assertEquals(dir + ": OK, 3 events, chain intact", out.toString().strip());
+  }
+
+  @Test
+  void directoryWithSeveralLogsExitsTwoNamingThem() throws Exception {
+    Files.writeString(dir.resolve("other.jsonl"), "");
     assertEquals(2, run("verify", dir.toString()));
-    assertTrue(err.toString().startsWith(dir.toString()), err.toString());
+    assertTrue(err.toString().startsWith(dir + ": holds several audit logs (audit, other)"), err.toString());
   }
 
   @Test

@@ -56,6 +56,9 @@ class GatewayConfigLoaderTest {
     assertEquals(4L * 1024 * 1024, c.listen().maxBodyBytes());
     assertEquals(dir.resolve("policies").toAbsolutePath(), c.policies());
     assertEquals(dir.resolve("conf/audit/audit.jsonl").toAbsolutePath(), c.audit().path());
+    assertEquals(100L * 1024 * 1024, c.audit().maxFileBytes());
+    assertEquals(30, c.audit().retentionDays());
+    assertEquals(100, c.audit().fsyncIntervalMs());
     assertFalse(c.admin().enabled());
     assertEquals(5000, c.upstreams().get("openai").connectTimeoutMs());
     assertEquals(120_000, c.upstreams().get("openai").timeoutMs());
@@ -152,6 +155,12 @@ class GatewayConfigLoaderTest {
       bad url              | ''                                                | 'url: ftp://x' | '4:5: upstreams.openai.url: not an absolute http(s) URL: ''ftp://x'''
       relative url         | ''                                                | 'url: api.openai.com' | '4:5: upstreams.openai.url: not an absolute http(s) URL: ''api.openai.com'''
       zero timeout         | ''                                                | 'url: http://x\n    timeout_ms: 0' | '5:5: upstreams.openai.timeout_ms: must be > 0, was 0'
+      unknown audit key    | 'audit:\n  max_bytes: 1\n'                        | '1:1'  | '2:3: audit.max_bytes: unknown key (valid: path, max_file_bytes, retention_days, fsync_interval_ms, postgres)'
+      tiny audit file size | 'audit:\n  path: a.jsonl\n  max_file_bytes: 10\n' | '1:1'  | '3:3: audit.max_file_bytes: must be >= 4096, was 10'
+      negative retention   | 'audit:\n  path: a.jsonl\n  retention_days: -1\n' | '1:1'  | '3:3: audit.retention_days: must be >= 0 (0 keeps rotated files forever), was -1'
+      huge fsync interval  | 'audit:\n  path: a.jsonl\n  fsync_interval_ms: 70000\n' | '1:1' | '3:3: audit.fsync_interval_ms: must be in [0, 60000], was 70000'
+      postgres without url | 'audit:\n  path: a.jsonl\n  postgres:\n    table: t\n' | '1:1' | '3:3: audit.postgres.url: is required (postgresql://user@host:port/database)'
+      postgres bad table   | 'audit:\n  path: a.jsonl\n  postgres:\n    url: postgresql://h/db\n    table: A-b\n' | '1:1' | '5:5: audit.postgres.table: must be a lowercase SQL identifier ([a-z_][a-z0-9_]*), was ''A-b'''
       duplicate yaml key   | 'policies: y\n'                                   | '1:1'  | '10:11: Duplicate field ''policies'''
       """)
   void invalidValuesNameFileLineColumnAndPath(String name, String prepend, String urlLine, String expected) throws IOException {

@@ -35,7 +35,9 @@ public final class GatewayFixture implements AutoCloseable {
     this(vertx, dir, extraPolicies, routesYaml, "");
   }
 
-  /** @param extraYaml more top-level configuration (tenants:, rate_limits:...), appended as is */
+  /**
+   * As above, with {@code extraYaml} (top-level keys such as {@code admin:}) appended to the config.
+   */
   public GatewayFixture(Vertx vertx, Path dir, Map<String, String> extraPolicies, String routesYaml, String extraYaml)
       throws Exception {
     this.dir = dir;
@@ -69,7 +71,7 @@ public final class GatewayFixture implements AutoCloseable {
         guard_models:
           - ${GUARD_MODELS}
         routes:
-        """ + routesYaml + "\n" + extraYaml;
+        """ + routesYaml + (extraYaml.isEmpty() ? "" : "\n" + extraYaml);
     Path config = dir.resolve("gateway.yaml");
     Files.writeString(config, yaml);
     GatewayConfig cfg = GatewayConfigLoader.load(config, Map.of("UPSTREAM", upstream.url(),
