@@ -298,10 +298,10 @@ class PostgresAuditIT {
           llm: {url: "%s"}
         routes:
           - {path: /v1, upstream: llm, policy: default}
-        """.formatted(DB, table, upstream.url()));
+        guard_models: [%s]
+        """.formatted(DB, table, upstream.url(), Path.of("guard-models").toAbsolutePath()));
     dev.modelguard.proxy.Gateway gateway = dev.modelguard.proxy.Gateway.start(vertx,
-        dev.modelguard.config.GatewayConfigLoader.load(config, java.util.Map.of()),
-        dev.modelguard.policy.GuardRegistry.load());
+        dev.modelguard.config.GatewayConfigLoader.load(config, java.util.Map.of()));
     closing(gateway::close);
     java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
     String base = "http://127.0.0.1:" + gateway.port();
