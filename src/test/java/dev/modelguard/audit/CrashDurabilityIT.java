@@ -98,7 +98,8 @@ class CrashDurabilityIT {
           llm: {url: "http://127.0.0.1:%d"}
         routes:
           - {path: /v1, upstream: llm, policy: default}
-        """.formatted(FSYNC_MS, upstream.getAddress().getPort()));
+        guard_models: [%s]
+        """.formatted(FSYNC_MS, upstream.getAddress().getPort(), Path.of("guard-models").toAbsolutePath()));
     Path auditFile = dir.resolve("audit/audit.jsonl");
 
     String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
