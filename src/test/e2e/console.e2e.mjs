@@ -76,6 +76,7 @@ async function main() {
     'routes:',
     '  - {path: /v1, upstream: mock, policy: default}',
     '  - {path: /block/v1, upstream: mock, policy: e2e-block, strip_prefix: /block}',
+    `guard_models: [${JSON.stringify(join(root, 'guard-models'))}]`,
     '',
   ].join('\n'));
   const port = await startJar(['serve', '--config', config], /modelguard listening on http:\/\/[^:]+:(\d+)/);

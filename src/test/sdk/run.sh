@@ -15,6 +15,7 @@ mock_port=$(free_port); gw_port=$(free_port)
 cat > "$work/gateway.yaml" <<YAML
 listen: {host: 127.0.0.1, port: $gw_port}
 policies: $root/policies
+guard_models: [$root/guard-models]
 audit: {path: $work/audit.jsonl}
 upstreams:
   mock: {url: "http://127.0.0.1:$mock_port"}
