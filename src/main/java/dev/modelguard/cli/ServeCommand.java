@@ -36,7 +36,7 @@ public class ServeCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx();
     Gateway gateway;
     try {
-      gateway = Gateway.start(vertx, cfg);
+      gateway = Gateway.start(vertx, cfg, config, System.getenv());
     } catch (ConfigException e) {
       e.errors().forEach(System.err::println);
       vertx.close();

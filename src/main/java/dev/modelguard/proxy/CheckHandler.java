@@ -25,16 +25,13 @@ import java.util.function.Consumer;
  */
 public final class CheckHandler implements Handler<RoutingContext> {
   private final PolicyLookup policies;
-  private final String defaultPolicy;
   private final PolicyEngine engine;
   private final Consumer<Exchange> auditor;
-  private final Tenancy tenancy;
+  private final LiveConfig config;
 
-  public CheckHandler(PolicyLookup policies, String defaultPolicy, PolicyEngine engine, Consumer<Exchange> auditor,
-      Tenancy tenancy) {
-    this.tenancy = tenancy;
+  public CheckHandler(PolicyLookup policies, LiveConfig config, PolicyEngine engine, Consumer<Exchange> auditor) {
+    this.config = config;
     this.policies = policies;
-    this.defaultPolicy = defaultPolicy;
     this.engine = engine;
     this.auditor = auditor;
   }
@@ -56,9 +53,10 @@ public final class CheckHandler implements Handler<RoutingContext> {
       } catch (IllegalArgumentException e) {
         throw GatewayException.badRequest(400, "invalid_field", "'direction': " + e.getMessage());
       }
-      var key = tenancy.resolve(ctx.request());
+      LiveConfig.Snapshot snapshot = config.current();
+      var key = snapshot.tenancy().resolve(ctx.request());
       ex.key(key.orElse(null));
-      String name = body.path("policy").asText(Tenancy.policyFor(key, defaultPolicy));
+      String name = body.path("policy").asText(Tenancy.policyFor(key, snapshot.config().defaultPolicy()));
       Policy policy = policies.find(name).orElseThrow(() -> GatewayException.badRequest(400, "unknown_policy",
           "'policy': no policy named '" + name + "' is loaded"));
       ex.policy(policy);

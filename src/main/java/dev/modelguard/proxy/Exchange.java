@@ -20,6 +20,7 @@ public final class Exchange {
   private final Redactor redactor = new Redactor();
   private final List<String> notes = new ArrayList<>();
   private Route route;
+  private dev.modelguard.config.GatewayConfig config;
   private dev.modelguard.api.WireFormat format;
   private Policy policy;
   private String tenant;
@@ -45,6 +46,15 @@ public final class Exchange {
 
   public Redactor redactor() {
     return redactor;
+  }
+
+  /** The configuration snapshot this request runs under (routes and upstreams of one version). */
+  public dev.modelguard.config.GatewayConfig config() {
+    return config;
+  }
+
+  public void config(dev.modelguard.config.GatewayConfig config) {
+    this.config = config;
   }
 
   public Route route() {

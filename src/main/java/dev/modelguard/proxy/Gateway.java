@@ -14,6 +14,8 @@ import dev.modelguard.policy.GuardRegistry;
 import dev.modelguard.policy.PolicySet;
 import io.vertx.core.Vertx;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +40,7 @@ public final class Gateway implements AutoCloseable {
   /** How often the policy directory is checked for edits: a valid edit is live within about this long. */
   static final long RELOAD_POLL_MILLIS = 500;
 
-  private final GatewayConfig config;
+  private final LiveConfig config;
   private final LivePolicies policies;
   private final Vertx vertx;
   private final AuditSink audit;
@@ -47,7 +49,7 @@ public final class Gateway implements AutoCloseable {
   private final PostgresReplicator replicator;
   private final PostgresAuditStore store;
 
-  private Gateway(Vertx vertx, GatewayConfig config, LivePolicies policies, AuditSink audit, GatewayServer server,
+  private Gateway(Vertx vertx, LiveConfig config, LivePolicies policies, AuditSink audit, GatewayServer server,
       GatewayMetrics metrics, PostgresReplicator replicator, PostgresAuditStore store) {
     this.vertx = vertx;
     this.replicator = replicator;
@@ -68,10 +70,23 @@ public final class Gateway implements AutoCloseable {
    * @throws IllegalStateException when the port cannot be bound
    */
   public static Gateway start(Vertx vertx, GatewayConfig config) {
+    return start(vertx, LiveConfig.fixed(config));
+  }
+
+  /**
+   * Starts a gateway whose {@code configFile} is watched: routes, upstreams, tenants and
+   * {@code default_policy} apply live (see {@link LiveConfig}).
+   */
+  public static Gateway start(Vertx vertx, GatewayConfig config, Path configFile, Map<String, String> env) {
+    return start(vertx, new LiveConfig(config, configFile, env));
+  }
+
+  private static Gateway start(Vertx vertx, LiveConfig live) {
+    GatewayConfig config = live.current().config();
     GuardRegistry registry = GuardRegistry.load(config.guardModels());
     GatewayMetrics metrics = new GatewayMetrics();
-    LivePolicies policies = new LivePolicies(config.policies(), registry, set -> missingPolicies(config, set),
-        metrics::policyReloaded);
+    LivePolicies policies = new LivePolicies(config.policies(), registry,
+        set -> missingPolicies(live.current().config(), set), metrics::policyReloaded);
     JsonlAuditSink audit;
     try {
       GatewayConfig.Audit a = config.audit();
@@ -86,14 +101,14 @@ public final class Gateway implements AutoCloseable {
         : new PostgresReplicator(store, config.audit().path(), pg.batchSize(), Duration.ofMillis(pg.retryIntervalMs()));
     // With PostgreSQL the API shows every instance's events; without, this instance's file.
     AuditQuery reader = store != null ? new AuditQuery(store.source()) : new AuditQuery(config.audit().path());
-    AdminApi admin = new AdminApi(vertx, config.admin().token(), reader, policies::status);
+    AdminApi admin = new AdminApi(vertx, config.admin().token(), reader, () -> withConfigErrors(policies.status(), live));
     metrics.watch(audit);
     if (replicator != null) {
       metrics.watch(replicator);
     }
     ExchangeAuditor auditor = new ExchangeAuditor(audit);
     GatewayServer server = new GatewayServer(vertx,
-        new GatewayServer.Settings(config, policies, ex -> {
+        new GatewayServer.Settings(live, policies, ex -> {
           metrics.exchangeFinished(ex);
           auditor.accept(ex);
         }),
@@ -111,7 +126,20 @@ public final class Gateway implements AutoCloseable {
           + ": " + cause.getMessage(), cause);
     }
     policies.watch(vertx, RELOAD_POLL_MILLIS);
-    return new Gateway(vertx, config, policies, audit, server, metrics, replicator, store);
+    live.watch(vertx, RELOAD_POLL_MILLIS, next -> missingPolicies(next, policies.current()));
+    return new Gateway(vertx, live, policies, audit, server, metrics, replicator, store);
+  }
+
+  /** The policy status with a refused configuration edit added to its last error (the admin API shows one). */
+  private static LivePolicies.Status withConfigErrors(LivePolicies.Status s, LiveConfig live) {
+    List<String> configErrors = live.lastError();
+    if (configErrors.isEmpty()) {
+      return s;
+    }
+    List<String> all = new ArrayList<>(s.lastError());
+    all.addAll(configErrors);
+    return new LivePolicies.Status(s.policies(), s.loadedAt(), all,
+        s.lastErrorAt() != null ? s.lastErrorAt() : java.time.Instant.now(), s.reloads(), s.failedReloads());
   }
 
   /** Every policy the configuration names (routes, tenants, the default) that {@code set} lacks. */
@@ -140,7 +168,13 @@ public final class Gateway implements AutoCloseable {
     return server.port();
   }
 
+  /** The configuration being served now. */
   public GatewayConfig config() {
+    return config.current().config();
+  }
+
+  /** The live configuration, with the last refused edit. */
+  public LiveConfig liveConfig() {
     return config;
   }
 
@@ -166,6 +200,7 @@ public final class Gateway implements AutoCloseable {
   @Override
   public void close() {
     policies.stop(vertx);
+    config.stop(vertx);
     try {
       server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -28,11 +28,12 @@ public final class GatewayServer {
   /**
    * What the server needs, compiled from {@code gateway.yaml}.
    *
-   * @param config the gateway configuration (listen address, body limit, upstreams, routes)
+   * @param config the gateway configuration; the listen address, body limit and rate-limit store
+   *     are read once at start, routes, upstreams and tenants on every request
    * @param policies the loaded policies
    * @param auditor receives every finished exchange exactly once; must not block
    */
-  public record Settings(GatewayConfig config, PolicyLookup policies, Consumer<Exchange> auditor) {}
+  public record Settings(LiveConfig config, PolicyLookup policies, Consumer<Exchange> auditor) {}
 
   /**
    * Optional additions that live outside the proxy (admin API, console, metrics), so they can be
@@ -56,7 +57,7 @@ public final class GatewayServer {
   private final Vertx vertx;
   private final Settings settings;
   private final Hooks hooks;
-  private final Map<String, HttpClient> clients = new HashMap<>();
+  private HttpClient client;
   private RateLimiter limiter;
   private HttpServer server;
 
@@ -73,11 +74,11 @@ public final class GatewayServer {
 
   /** Binds the port; the future fails when it cannot be bound. */
   public Future<HttpServer> start() {
-    GatewayConfig config = settings.config();
-    config.upstreams().forEach((name, u) -> clients.put(name, vertx.createHttpClient(
-        new HttpClientOptions().setConnectTimeout((int) u.connectTimeoutMs()).setKeepAlive(true)
-            .setTrustAll(false).setVerifyHost(true).setDecompressionSupported(false),
-        new PoolOptions().setHttp1MaxSize(256))));
+    GatewayConfig config = settings.config().current().config();
+    // One client for every upstream: each request carries its absolute URL and its timeouts, so
+    // upstreams added by a configuration reload need nothing new. Pools are kept per host.
+    client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTrustAll(false).setVerifyHost(true)
+        .setDecompressionSupported(false), new PoolOptions().setHttp1MaxSize(256));
     PolicyEngine engine = new PolicyEngine(vertx, hooks.guardObserver());
     limiter = config.rateLimits().store() == GatewayConfig.RateLimits.Store.REDIS
         ? new RedisRateLimiter(vertx, config.rateLimits().redisUrl()) : new MemoryRateLimiter();
@@ -86,9 +87,9 @@ public final class GatewayServer {
     router.get("/health/ready").handler(ctx -> json(ctx, 200, "{\"status\":\"ready\"}"));
     hooks.routes().forEach(r -> r.accept(router));
     router.route().handler(BodyHandler.create(false).setBodyLimit(config.listen().maxBodyBytes()));
-    router.post("/v1/guard/check").handler(new CheckHandler(settings.policies(), config.defaultPolicy(), engine,
-        settings.auditor(), new Tenancy(config.tenants())));
-    router.route().handler(new ProxyHandler(config, settings.policies(), engine, clients,
+    router.post("/v1/guard/check").handler(new CheckHandler(settings.policies(), settings.config(), engine,
+        settings.auditor()));
+    router.route().handler(new ProxyHandler(settings.config(), settings.policies(), engine, client,
         settings.auditor(), limiter));
     router.errorHandler(413, ctx -> rejected(ctx, GatewayException.badRequest(413, "body_too_large",
         "request body exceeds the limit of " + config.listen().maxBodyBytes() + " bytes")));
@@ -108,13 +109,13 @@ public final class GatewayServer {
     return server.actualPort();
   }
 
-  /** Closes the server and the upstream clients. */
+  /** Closes the server and the upstream client. */
   public Future<Void> close() {
     if (limiter != null) {
       limiter.close();
     }
     Future<Void> closing = server == null ? Future.succeededFuture() : server.close();
-    return closing.eventually(() -> Future.join(clients.values().stream().map(HttpClient::close).toList()).mapEmpty());
+    return closing.eventually(() -> client == null ? Future.succeededFuture() : client.close());
   }
 
   private void rejected(RoutingContext ctx, GatewayException e) {

@@ -73,22 +73,24 @@ public final class ProxyHandler implements Handler<RoutingContext> {
       "connection", "keep-alive", "proxy-authenticate", "proxy-connection", "te", "trailer", "transfer-encoding",
       "upgrade", "content-length", "content-encoding");
 
-  private final GatewayConfig config;
+  private final LiveConfig config;
   private final PolicyLookup policies;
   private final PolicyEngine engine;
-  private final Map<String, HttpClient> clients;
+  private final HttpClient client;
   private final Consumer<Exchange> auditor;
-  private final Tenancy tenancy;
   private final RateLimiter limiter;
 
-  public ProxyHandler(GatewayConfig config, PolicyLookup policies, PolicyEngine engine, Map<String, HttpClient> clients,
+  /**
+   * @param config the live configuration: each request reads one snapshot (routes, upstreams, tenants)
+   * @param client the HTTP client for every upstream (each request carries its absolute URL and timeouts)
+   */
+  public ProxyHandler(LiveConfig config, PolicyLookup policies, PolicyEngine engine, HttpClient client,
       Consumer<Exchange> auditor, RateLimiter limiter) {
     this.config = config;
-    this.tenancy = new Tenancy(config.tenants());
     this.limiter = limiter;
     this.policies = policies;
     this.engine = engine;
-    this.clients = clients;
+    this.client = client;
     this.auditor = auditor;
   }
 
@@ -107,10 +109,12 @@ public final class ProxyHandler implements Handler<RoutingContext> {
 
   private void start(RoutingContext ctx, Exchange ex) {
     String path = ctx.request().path();
-    Route route = config.route(path).orElseThrow(() -> GatewayException.badRequest(404, "unknown_path",
+    LiveConfig.Snapshot snapshot = config.current();
+    ex.config(snapshot.config());
+    Route route = snapshot.config().route(path).orElseThrow(() -> GatewayException.badRequest(404, "unknown_path",
         "no route for path '" + path + "'"));
     ex.route(route);
-    Optional<TenantKey> key = tenancy.resolve(ctx.request());
+    Optional<TenantKey> key = snapshot.tenancy().resolve(ctx.request());
     ex.key(key.orElse(null));
     HttpMethod method = ctx.request().method();
     if ((method == HttpMethod.GET || method == HttpMethod.HEAD) && isModelListing(path)) {
@@ -199,8 +203,7 @@ public final class ProxyHandler implements Handler<RoutingContext> {
 
   private void forward(RoutingContext ctx, Exchange ex, WireFormat format, ObjectNode request, Buffer body) {
     String upstreamName = ex.route().upstream();
-    Upstream upstream = config.upstreams().get(upstreamName);
-    HttpClient client = clients.get(upstreamName);
+    Upstream upstream = ex.config().upstreams().get(upstreamName);
     String query = ctx.request().query();
     RequestOptions options = new RequestOptions()
         .setMethod(ctx.request().method())

@@ -172,6 +172,36 @@ class PolicyLifecycleIT {
     awaitStatus(200, "key " + AWS_KEY);
   }
 
+  @Test
+  void routesAndTenantsApplyLiveFromGatewayYamlAndABrokenEditIsRefused() throws Exception {
+    String original = Files.readString(fx.configFile());
+    assertEquals(404, chat("/late/v1/chat/completions", TEAM_B, "hi").statusCode());
+    String lateRoute = "  - path: /late/v1\n    upstream: llm\n    policy: strict\n    strip_prefix: /late\n";
+    try {
+      Files.writeString(fx.configFile(), original.replace("routes:\n", "routes:\n" + lateRoute));
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (chat("/late/v1/chat/completions", TEAM_B, "hi").statusCode() != 200) {
+        assertTrue(System.nanoTime() < deadline, "the new route did not apply within 5 s");
+        Thread.sleep(50);
+      }
+      assertEquals(400, chat("/late/v1/chat/completions", TEAM_B, "key " + AWS_KEY).statusCode());
+
+      Files.writeString(fx.configFile(), original.replace("routes:\n", "routes:\n" + lateRoute
+          + "  - path: /x\n    upstreem: llm\n"));
+      Thread.sleep(1500);
+      assertEquals(200, chat("/late/v1/chat/completions", TEAM_B, "hi").statusCode(), "the last good config must serve");
+      assertTrue(fx.gateway.liveConfig().lastError().get(0).contains("upstreem"),
+          fx.gateway.liveConfig().lastError().toString());
+    } finally {
+      Files.writeString(fx.configFile(), original);
+    }
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (chat("/late/v1/chat/completions", TEAM_B, "hi").statusCode() != 404) {
+      assertTrue(System.nanoTime() < deadline, "restoring the file did not apply within 5 s");
+      Thread.sleep(50);
+    }
+  }
+
   private static void awaitStatus(int status, String text) throws Exception {
     long deadline = System.nanoTime() + 5_000_000_000L;
     while (chat("/edit/v1/chat/completions", TEAM_B, text).statusCode() != status) {

@@ -74,9 +74,10 @@ public final class GatewayFixture implements AutoCloseable {
         """ + routesYaml + (extraYaml.isEmpty() ? "" : "\n" + extraYaml);
     Path config = dir.resolve("gateway.yaml");
     Files.writeString(config, yaml);
-    GatewayConfig cfg = GatewayConfigLoader.load(config, Map.of("UPSTREAM", upstream.url(),
-        "GUARD_MODELS", Path.of("guard-models").toAbsolutePath().toString()));
-    this.gateway = Gateway.start(vertx, cfg);
+    Map<String, String> env = Map.of("UPSTREAM", upstream.url(),
+        "GUARD_MODELS", Path.of("guard-models").toAbsolutePath().toString());
+    GatewayConfig cfg = GatewayConfigLoader.load(config, env);
+    this.gateway = Gateway.start(vertx, cfg, config, env);
   }
 
   public String base() {
@@ -86,6 +87,11 @@ public final class GatewayFixture implements AutoCloseable {
   /** The directory the gateway reads its policies from (edit files here to test reloads). */
   public Path policiesDir() {
     return dir.resolve("policies");
+  }
+
+  /** The gateway's configuration file (edit it to test live configuration changes). */
+  public Path configFile() {
+    return dir.resolve("gateway.yaml");
   }
 
   public Path auditFile() {
