@@ -106,7 +106,8 @@ public final class MockLlm {
     });
   }
 
-  private void chat(HttpServerRequest req, JsonNode request) {
+  /** The text of the last user message (string content or text parts), in both chat formats. */
+  private static String lastUserText(JsonNode request) {
     String lastUser = "";
     for (JsonNode m : request.path("messages")) {
       if ("user".equals(m.path("role").asText())) {
@@ -120,6 +121,11 @@ public final class MockLlm {
         }
       }
     }
+    return lastUser;
+  }
+
+  private void chat(HttpServerRequest req, JsonNode request) {
+    String lastUser = lastUserText(request);
     String answer = reply(lastUser);
     if (request.path("stream").asBoolean(false)) {
       stream(req, answer);
@@ -136,19 +142,7 @@ public final class MockLlm {
 
   /** Anthropic Messages API: the same echo, as a message or as its event stream. */
   private void anthropic(HttpServerRequest req, JsonNode request) {
-    String lastUser = "";
-    for (JsonNode m : request.path("messages")) {
-      if ("user".equals(m.path("role").asText())) {
-        JsonNode content = m.path("content");
-        if (content.isArray()) {
-          StringBuilder b = new StringBuilder();
-          content.forEach(p -> b.append(p.path("text").asText("")));
-          lastUser = b.toString();
-        } else {
-          lastUser = content.asText("");
-        }
-      }
-    }
+    String lastUser = lastUserText(request);
     String answer = reply(lastUser);
     if (!request.path("stream").asBoolean(false)) {
       ObjectNode out = Jsons.MAPPER.createObjectNode();
