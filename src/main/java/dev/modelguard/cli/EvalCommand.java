@@ -44,8 +44,15 @@ public final class EvalCommand implements Callable<Integer> {
   @Option(names = "--data", required = true, arity = "1..*", description = "JSONL files (text, label, lang, source, direction)")
   List<Path> data;
 
-  @Option(names = "--guard", required = true, description = "guard name (a folder under --guard-models) or a guard folder path")
+  @Option(names = "--guard", description = "guard name (a folder under --guard-models) or a guard folder path")
   String guard;
+
+  @Option(names = "--policy", description = "score a whole policy instead: a row counts as flagged when the policy's"
+      + " verdict is not allow")
+  String policy;
+
+  @Option(names = "--policies", defaultValue = "policies", description = "policy directory for --policy (default: ${DEFAULT-VALUE})")
+  Path policies;
 
   @Option(names = "--guard-models", defaultValue = "guard-models", description = "directory of guard folders (default: ${DEFAULT-VALUE})")
   Path guardModels;
@@ -66,11 +73,97 @@ public final class EvalCommand implements Callable<Integer> {
   record Metrics(long rows, long positives, double precision, double recall, double f1, double auc,
       double benignFalsePositiveRate) {}
 
+  /** What is scored: one model guard, or a whole policy (rules and models together). */
+  private interface Scorer {
+    String name();
+
+    String version();
+
+    double score(LabeledText row) throws Exception;
+  }
+
   @Override
   public Integer call() throws Exception {
-    ModelGuard model = loadGuard();
-    List<String> positives = positive != null ? positive : List.copyOf(model.manifest().labels().keySet());
-    double cut = threshold != null ? threshold : model.defaultThreshold();
+    if ((guard == null) == (policy == null)) {
+      throw new ParameterException(spec.commandLine(), "give exactly one of --guard NAME or --policy NAME");
+    }
+    Scorer scorer;
+    List<String> positives;
+    double cut;
+    io.vertx.core.Vertx vertx = null;
+    if (guard != null) {
+      ModelGuard model = loadGuard();
+      scorer = new Scorer() {
+        public String name() {
+          return model.name();
+        }
+
+        public String version() {
+          return model.version();
+        }
+
+        public double score(LabeledText row) throws Exception {
+          return model.scan(Segment.of(Direction.parse(row.direction()), row.text())).score();
+        }
+      };
+      positives = positive != null ? positive : List.copyOf(model.manifest().labels().keySet());
+      cut = threshold != null ? threshold : model.defaultThreshold();
+    } else {
+      vertx = io.vertx.core.Vertx.vertx();
+      scorer = policyScorer(vertx);
+      positives = positive;
+      cut = 0.5;
+    }
+    try {
+      return evaluate(scorer, positives, cut);
+    } finally {
+      if (vertx != null) {
+        vertx.close();
+      }
+    }
+  }
+
+  /**
+   * A policy as a scorer: 0 when its verdict is allow, otherwise 0.5 plus half the highest score
+   * among the findings that acted, so the flag cut is 0.5 and the curves still rank by confidence.
+   */
+  private Scorer policyScorer(io.vertx.core.Vertx vertx) {
+    if (!Files.isDirectory(policies)) {
+      throw new ParameterException(spec.commandLine(), "--policies: " + policies + " is not a directory");
+    }
+    dev.modelguard.policy.PolicySet set = dev.modelguard.policy.PolicyLoader.loadDirectory(policies,
+        dev.modelguard.policy.GuardRegistry.load(Files.isDirectory(guardModels) ? List.of(guardModels) : List.of()));
+    dev.modelguard.policy.Policy p = set.get(policy).orElseThrow(() -> new ParameterException(spec.commandLine(),
+        "--policy: no policy named '" + policy + "' in " + policies + " (loaded: " + String.join(", ", set.names()) + ")"));
+    dev.modelguard.policy.PolicyEngine engine = new dev.modelguard.policy.PolicyEngine(vertx);
+    return new Scorer() {
+      public String name() {
+        return "policy " + p.name();
+      }
+
+      public String version() {
+        return p.version();
+      }
+
+      public double score(LabeledText row) throws Exception {
+        Direction d = Direction.parse(row.direction());
+        dev.modelguard.policy.ScanResult r = engine.scan(p, d, List.of(Segment.of(d, row.text())),
+            new dev.modelguard.policy.Redactor()).toCompletionStage().toCompletableFuture().get();
+        if (r.verdict() == dev.modelguard.policy.Action.ALLOW) {
+          return 0;
+        }
+        double best = 0;
+        for (var a : r.findings()) {
+          if (a.action() != dev.modelguard.policy.Action.ALLOW && !a.monitored()) {
+            best = Math.max(best, a.finding().score());
+          }
+        }
+        return 0.5 + best / 2;
+      }
+    };
+  }
+
+  private int evaluate(Scorer model, List<String> positivesOrNull, double cut) throws Exception {
     List<LabeledText> rows = new ArrayList<>();
     for (Path file : data) {
       if (!Files.isRegularFile(file)) {
@@ -81,12 +174,14 @@ public final class EvalCommand implements Callable<Integer> {
     if (rows.isEmpty()) {
       throw new ParameterException(spec.commandLine(), "--data: no rows");
     }
+    List<String> positives = positivesOrNull != null ? positivesOrNull
+        : rows.stream().map(LabeledText::label).filter(l -> !l.equals("benign")).distinct().sorted().toList();
     double[] scores = new double[rows.size()];
     double[] latencyMs = new double[rows.size()];
     for (int i = 0; i < rows.size(); i++) {
       LabeledText row = rows.get(i);
       long t0 = System.nanoTime();
-      scores[i] = model.scan(Segment.of(Direction.parse(row.direction()), row.text())).score();
+      scores[i] = model.score(row);
       latencyMs[i] = (System.nanoTime() - t0) / 1e6;
     }
     Map<String, Object> report = new LinkedHashMap<>();
@@ -190,7 +285,9 @@ public final class EvalCommand implements Callable<Integer> {
 
   @SuppressWarnings("unchecked")
   private static void print(Map<String, Object> report) {
-    System.out.printf(Locale.ROOT, "guard %s (threshold %.3f)%n", report.get("guard"), (double) report.get("threshold"));
+    String scored = (String) report.get("guard");
+    System.out.printf(Locale.ROOT, "%s%s (threshold %.3f)%n", scored.startsWith("policy ") ? "" : "guard ", scored,
+        (double) report.get("threshold"));
     System.out.printf(Locale.ROOT, "%-12s %7s %7s %9s %7s %7s %7s %9s%n", "group", "rows", "pos", "precision", "recall",
         "f1", "auc", "fpr(ben)");
     Map<String, Metrics> rowsToPrint = new LinkedHashMap<>();

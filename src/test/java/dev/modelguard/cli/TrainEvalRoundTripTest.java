@@ -59,6 +59,28 @@ class TrainEvalRoundTripTest {
   }
 
   @Test
+  void aTrainedGuardIsUsedByAPolicyAndThePolicyIsEvaluated(@TempDir Path tmp) throws Exception {
+    Path data = Path.of("src/test/resources/train-small.jsonl");
+    Path guards = tmp.resolve("guards");
+    assertEquals(0, new CommandLine(new TrainCommand()).execute("--data", data.toString(), "--positive", "injection",
+        "--category", "prompt_injection", "--out", guards.resolve("small-attack").toString(), "--seed", "7"));
+    Path policies = Files.createDirectories(tmp.resolve("policies"));
+    Files.writeString(policies.resolve("p.yaml"),
+        "version: 1\nname: p\nprompt:\n  - guard: small-attack\n    action: block\n    budget_ms: 5000\n");
+    Path json = tmp.resolve("policy-eval.json");
+    assertEquals(0, new CommandLine(new EvalCommand()).execute("--data", data.toString(), "--policy", "p",
+        "--policies", policies.toString(), "--guard-models", guards.toString(), "--json", json.toString()));
+    JsonNode report = new ObjectMapper().readTree(json.toFile());
+    assertEquals("policy p", report.path("guard").asText());
+    assertTrue(report.at("/overall/recall").asDouble() > 0.8, report.toString());
+    assertTrue(report.at("/overall/benignFalsePositiveRate").asDouble() < 0.1, report.toString());
+
+    CommandLine both = new CommandLine(new EvalCommand());
+    both.setErr(new java.io.PrintWriter(new java.io.StringWriter()));
+    assertEquals(2, both.execute("--data", data.toString(), "--policy", "p", "--guard", "x"));
+  }
+
+  @Test
   void usageErrorsNameTheOption(@TempDir Path tmp) {
     CommandLine cli = new CommandLine(new TrainCommand());
     cli.setErr(new java.io.PrintWriter(new java.io.StringWriter()));
