@@ -13,12 +13,6 @@ import dev.modelguard.policy.Action;
 import dev.modelguard.policy.Policy;
 import dev.modelguard.policy.PolicyEngine;
 import dev.modelguard.policy.ScanResult;
-import dev.modelguard.policy.OnError;
-import dev.modelguard.policy.Streaming;
-import dev.modelguard.api.sse.SseDecoder;
-import dev.modelguard.api.sse.SseEvent;
-import dev.modelguard.api.sse.StreamChunk;
-import java.util.ArrayList;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -32,7 +26,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
-import dev.modelguard.config.GatewayConfig;
 import dev.modelguard.config.GatewayConfig.Route;
 import dev.modelguard.config.GatewayConfig.TenantKey;
 import java.util.Optional;
@@ -40,7 +33,6 @@ import dev.modelguard.config.GatewayConfig.Upstream;
 import java.net.ConnectException;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -337,146 +329,14 @@ public final class ProxyHandler implements Handler<RoutingContext> {
     done(ex);
   }
 
-  /**
-   * Relays a streamed answer through a {@link StreamScanner}: the upstream is paused while each
-   * piece is scanned, released events are written as they clear, and a block ends the stream with
-   * one error event in the API's format and closes the upstream connection.
-   */
+  /** Relays a streamed answer through a {@link StreamRelay}, which guards it as it flows. */
   private void guardStream(RoutingContext ctx, Exchange ex, WireFormat format, HttpClientResponse up) {
     HttpServerResponse res = ctx.response();
     copyResponseHeaders(up, res);
     res.setStatusCode(up.statusCode());
     res.putHeader(VERDICT_HEADER, verdict(ex).wireName());
-    res.setChunked(true);
     ex.status(up.statusCode());
-    StreamScanner scanner = new StreamScanner(ex.policy(), engine, ex.redactor());
-    SseDecoder decoder = new SseDecoder(scanner.maxPendingBytes());
-    if (ex.policy().streaming().mode() == Streaming.Mode.PASSTHROUGH) {
-      ex.notes().add("stream_passthrough:blocks_not_enforced");
-    }
-    int[] malformed = {0};
-    Runnable[] finish = new Runnable[1];
-    up.handler(buf -> {
-      up.pause();
-      List<StreamChunk> chunks;
-      try {
-        chunks = parse(format, decoder.feed(buf.getBytes()), ex, malformed);
-      } catch (RuntimeException e) {
-        streamFailed(ctx, ex, format, scanner, up, "stream_error", "upstream stream cannot be decoded: " + e.getMessage());
-        return;
-      }
-      if (chunks == null) {
-        streamFailed(ctx, ex, format, scanner, up, "malformed_chunk", "upstream sent a malformed stream event");
-        return;
-      }
-      scanner.offer(chunks).onComplete(ar -> {
-        if (!applyStep(ctx, ex, format, scanner, up, ar)) {
-          up.resume();
-        }
-      });
-    });
-    finish[0] = () -> {
-      List<StreamChunk> chunks = parse(format, decoder.finish(), ex, malformed);
-      if (chunks == null) {
-        streamFailed(ctx, ex, format, scanner, up, "malformed_chunk", "upstream sent a malformed stream event");
-        return;
-      }
-      scanner.offer(chunks).compose(step -> {
-        if (step.blocked() != null) {
-          return Future.succeededFuture(step);
-        }
-        return scanner.finish().map(last -> {
-          List<SseEvent> all = new ArrayList<>(step.release());
-          all.addAll(last.release());
-          return new StreamScanner.Step(all, last.blocked());
-        });
-      }).onComplete(ar -> {
-        if (!applyStep(ctx, ex, format, scanner, up, ar)) {
-          ex.response(scanner.summary());
-          if (!res.ended()) {
-            res.end();
-          }
-          done(ex);
-        }
-      });
-    };
-    up.endHandler(v -> finish[0].run());
-    up.exceptionHandler(e -> {
-      // The upstream went away mid-stream: what was received is scanned and released, then the
-      // client is told the answer is incomplete.
-      ex.notes().add("stream_interrupted:" + e.getMessage());
-      scanner.finish().onComplete(ar -> {
-        if (!applyStep(ctx, ex, format, scanner, up, ar)) {
-          writeErrorEvent(res, format, format.errorBody(GatewayException.UPSTREAM, "upstream_stream_interrupted",
-              "upstream '" + ex.route().upstream() + "' closed the stream before it ended", ex.requestId(), List.of()));
-          ex.response(scanner.summary());
-          res.end();
-          done(ex);
-        }
-      });
-    });
-  }
-
-  /** Decodes events into chunks; a malformed one is noted and, under {@code on_error: allow}, relayed unscanned. */
-  private static List<StreamChunk> parse(WireFormat format, List<SseEvent> events, Exchange ex, int[] malformed) {
-    List<StreamChunk> out = new ArrayList<>(events.size());
-    for (SseEvent e : events) {
-      try {
-        out.add(format.streamChunk(e));
-      } catch (IllegalArgumentException bad) {
-        malformed[0]++;
-        ex.notes().add("malformed_chunk:" + bad.getMessage());
-        if (ex.policy().onError() == OnError.BLOCK) {
-          return null;
-        }
-        out.add(StreamChunk.opaque(e));
-      }
-    }
-    return out;
-  }
-
-  /** Writes a step's events, or ends the stream on a block; returns true when the stream is over. */
-  private boolean applyStep(RoutingContext ctx, Exchange ex, WireFormat format, StreamScanner scanner,
-      HttpClientResponse up, io.vertx.core.AsyncResult<StreamScanner.Step> ar) {
-    HttpServerResponse res = ctx.response();
-    if (res.ended()) {
-      return true;
-    }
-    if (ar.failed()) {
-      streamFailed(ctx, ex, format, scanner, up, "internal_error", "internal error: " + ar.cause());
-      return true;
-    }
-    for (SseEvent e : ar.result().release()) {
-      res.write(e.encode());
-    }
-    ScanResult blocked = ar.result().blocked();
-    if (blocked == null) {
-      return false;
-    }
-    ex.response(blocked);
-    ex.notes().add("stream_blocked");
-    writeErrorEvent(res, format, ErrorBodies.blocked(format, blocked, ex.requestId()));
-    res.end();
-    up.request().reset();
-    done(ex);
-    return true;
-  }
-
-  private void streamFailed(RoutingContext ctx, Exchange ex, WireFormat format, StreamScanner scanner,
-      HttpClientResponse up, String code, String message) {
-    ex.notes().add("stream_failed:" + code);
-    ex.response(scanner.summary());
-    HttpServerResponse res = ctx.response();
-    if (!res.ended()) {
-      writeErrorEvent(res, format, format.errorBody(GatewayException.GUARDRAIL, code, message, ex.requestId(), List.of()));
-      res.end();
-    }
-    up.request().reset();
-    done(ex);
-  }
-
-  private static void writeErrorEvent(HttpServerResponse res, WireFormat format, ObjectNode body) {
-    res.write(format.streamErrorEvent(body).encode());
+    new StreamRelay(res, ex, format, up, engine, this::done).start();
   }
 
   private static void copyResponseHeaders(HttpClientResponse up, HttpServerResponse res) {
