@@ -36,8 +36,10 @@ public final class ModelGuardRegistry {
    *
    * @param maxChars policy key {@code max_chars}: scan at most this many characters (lowers the
    *     folder's {@code max_chars}), or null
+   * @param judge policy key {@code judge}: an LLM asked about scores in an unsure band
+   *     ({@link LlmJudge}), or null
    */
-  public record Config(@JsonProperty("max_chars") Integer maxChars) {
+  public record Config(@JsonProperty("max_chars") Integer maxChars, @JsonProperty("judge") LlmJudge.Config judge) {
     public Config {
       if (maxChars != null && maxChars < 16) {
         throw new IllegalArgumentException("max_chars: must be >= 16, was " + maxChars);
@@ -117,6 +119,11 @@ public final class ModelGuardRegistry {
 
   /** The guard for a policy entry with guard-specific keys {@code config}. */
   public Guard create(String name, Config config) {
+    Guard guard = windowed(name, config);
+    return config != null && config.judge() != null ? new LlmJudge(config.judge()).around(guard) : guard;
+  }
+
+  private ModelGuard windowed(String name, Config config) {
     ModelGuard guard = guard(name);
     if (config == null || config.maxChars() == null
         || config.maxChars() >= guard.manifest().window().maxChars()) {

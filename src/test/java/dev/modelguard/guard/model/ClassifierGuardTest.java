@@ -147,7 +147,7 @@ class ClassifierGuardTest {
     ModelGuardRegistry registry = new ModelGuardRegistry(List.of(tmp));
     assertEquals(List.of("tiny-classifier"), registry.names());
     assertEquals("tiny-classifier", registry.factories().get(0).type());
-    var guard = registry.factories().get(0).create(new ModelGuardRegistry.Config(100), null);
+    var guard = registry.factories().get(0).create(new ModelGuardRegistry.Config(100, null), null);
     assertEquals("tiny-classifier", guard.name());
     assertTrue(registry.guard("tiny-classifier") == registry.guard("tiny-classifier"), "loaded once, shared");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> registry.guard("nope"));
