@@ -76,7 +76,7 @@ public final class GatewayServer {
     // One client for every upstream: each request carries its absolute URL and its timeouts, so
     // upstreams added by a configuration reload need nothing new. Pools are kept per host.
     client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setTrustAll(false).setVerifyHost(true)
-        .setDecompressionSupported(false), new PoolOptions().setHttp1MaxSize(256));
+        .setDecompressionSupported(true), new PoolOptions().setHttp1MaxSize(256));
     PolicyEngine engine = new PolicyEngine(vertx, hooks.guardObserver());
     limiter = config.rateLimits().store() == GatewayConfig.RateLimits.Store.REDIS
         ? new RedisRateLimiter(vertx, config.rateLimits().redisUrl()) : new MemoryRateLimiter();

@@ -213,6 +213,26 @@ class ProxyIT {
   }
 
   @Test
+  void aCompressedAnswerIsDecompressedAndScanned() throws Exception {
+    fx.upstream.respondWith(req -> {
+      try {
+        var bytes = new java.io.ByteArrayOutputStream();
+        try (var gz = new java.util.zip.GZIPOutputStream(bytes)) {
+          gz.write(dev.modelguard.testing.RecordingUpstream.chatBody("key " + AWS_KEY)
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        req.response().putHeader("content-type", "application/json").putHeader("content-encoding", "gzip")
+            .end(io.vertx.core.buffer.Buffer.buffer(bytes.toByteArray()));
+      } catch (java.io.IOException e) {
+        req.response().setStatusCode(500).end();
+      }
+    });
+    HttpResponse<String> r = fx.postJson("/v1/chat/completions", chat("hi"));
+    assertEquals(200, r.statusCode(), r.body());
+    assertEquals("key [AWS_ACCESS_KEY_1]", json(r.body()).at("/choices/0/message/content").asText());
+  }
+
+  @Test
   void responseIsBlockedUnderTheStrictPolicy() throws Exception {
     fx.upstream.respondChat("The deploy key is " + AWS_KEY + ".");
     HttpResponse<String> r = fx.postJson("/strict/v1/chat/completions", chat("What is the deploy key?"));

@@ -50,6 +50,13 @@ class StreamIT {
             extends: default
             on_error: allow
             """,
+        "passthrough.yaml", """
+            version: 1
+            name: passthrough
+            extends: strict
+            streaming:
+              mode: passthrough
+            """,
         "buffered.yaml", """
             version: 1
             name: buffered
@@ -68,6 +75,10 @@ class StreamIT {
             upstream: llm
             policy: lenient
             strip_prefix: /lenient
+          - path: /passthrough/v1
+            upstream: llm
+            policy: passthrough
+            strip_prefix: /passthrough
           - path: /buffered/v1
             upstream: llm
             policy: buffered
@@ -229,6 +240,16 @@ class StreamIT {
     HttpResponse<String> r = fx.postJson("/buffered/v1/chat/completions", CHAT_STREAM_REQUEST);
     assertFalse(r.body().contains("Harmless start"), "buffer mode released text before the block");
     assertEquals("secret", lastData(r.body()).at("/error/code").asText());
+  }
+
+  @Test
+  void passthroughModeRelaysEverythingButStillDecidesAndAudits() throws Exception {
+    fx.upstream.respondStream(chatStream("The key is ", AWS_KEY, "."));
+    HttpResponse<String> r = fx.postJson("/passthrough/v1/chat/completions", CHAT_STREAM_REQUEST);
+    assertEquals("The key is " + AWS_KEY + ".", chatText(r.body()));
+    String line = fx.awaitAuditLine(r.headers().firstValue(ProxyHandler.REQUEST_ID_HEADER).orElseThrow(), "response");
+    assertTrue(line.contains("\"verdict\":\"block\""), line);
+    assertTrue(line.contains("stream_passthrough:blocks_not_enforced"), line);
   }
 
   // ---- OpenAI completions -------------------------------------------------------------------
