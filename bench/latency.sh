@@ -12,7 +12,7 @@ MOCK_PORT=19100; GW_PORT=19101
 work=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 sed -e "s/@MOCK_PORT@/$MOCK_PORT/" -e "s/@GW_PORT@/$GW_PORT/" -e "s#@BENCH@#$PWD/bench#" bench/gateway.yaml.in > "$work/gateway.yaml"
 java -jar target/modelguard.jar mock-llm --port $MOCK_PORT > "$work/mock.log" 2>&1 &
-java -jar target/modelguard.jar serve --config "$work/gateway.yaml" > "$work/gw.log" 2>&1 &
+java ${GATEWAY_JAVA_OPTS:-} -jar target/modelguard.jar serve --config "$work/gateway.yaml" > "$work/gw.log" 2>&1 &
 for i in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$GW_PORT/health/ready" >/dev/null && curl -sf "http://127.0.0.1:$MOCK_PORT/v1/models" >/dev/null && break
   sleep 0.2
