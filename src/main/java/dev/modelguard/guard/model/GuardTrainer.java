@@ -175,14 +175,22 @@ public final class GuardTrainer {
     return w;
   }
 
-  /** Samples at most {@code maxPerLabel} rows per label. */
+  /** True for rows written for this project ({@code guard-models/data/}), not third-party data. */
+  static boolean authored(LabeledText row) {
+    return sourceGroup(row).equals(SourceValidation.AUTHORED);
+  }
+
+  /** Samples at most {@code maxPerLabel} third-party rows per label; authored rows are all kept. */
   List<LabeledText> sample(List<LabeledText> rows, Random random) {
     Map<String, List<LabeledText>> byLabel = new TreeMap<>();
     for (LabeledText r : rows) {
       byLabel.computeIfAbsent(r.label(), k -> new ArrayList<>()).add(r);
     }
     List<LabeledText> out = new ArrayList<>();
-    for (List<LabeledText> list : byLabel.values()) {
+    for (List<LabeledText> all : byLabel.values()) {
+      // The cap is for big third-party sources; the few authored rows are always kept.
+      all.stream().filter(GuardTrainer::authored).forEach(out::add);
+      List<LabeledText> list = all.stream().filter(r -> !authored(r)).toList();
       if (o.maxPerLabel() > 0 && list.size() > o.maxPerLabel()) {
         List<LabeledText> copy = new ArrayList<>(list);
         Collections.shuffle(copy, random);
@@ -201,7 +209,10 @@ public final class GuardTrainer {
     List<LabeledText> train = new ArrayList<>();
     List<LabeledText> val = new ArrayList<>();
     List<LabeledText> test = new ArrayList<>();
-    Map<String, List<LabeledText>> byLabel = rows.stream()
+    // Authored rows only ever train: the recorded test figures (and HeldOutQualityIT, which reads
+    // the shared datasets) stay on third-party data.
+    rows.stream().filter(GuardTrainer::authored).forEach(train::add);
+    Map<String, List<LabeledText>> byLabel = rows.stream().filter(r -> !authored(r))
         .collect(Collectors.groupingBy(LabeledText::label, TreeMap::new, Collectors.toList()));
     for (List<LabeledText> list : byLabel.values()) {
       List<LabeledText> copy = new ArrayList<>(list);
