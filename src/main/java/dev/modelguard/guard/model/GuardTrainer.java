@@ -478,6 +478,22 @@ public final class GuardTrainer {
         .append("so paraphrased or novel attacks from unseen sources are missed far more often than the test split suggests.\n")
         .append("- Each window is scored alone (first ").append(GuardManifest.Window.DEFAULT.chars())
         .append(" characters at training time); the language head is picked by script (CJK share).\n");
-    Files.writeString(o.out().resolve("CARD.md"), b.toString());
+    // Sections written by others survive a retrain: the leave-one-source-out table (train --loso)
+    // and hand-written notes (spot checks, weaknesses) between NOTES_BEGIN and NOTES_END.
+    Path card = o.out().resolve("CARD.md");
+    String previous = Files.exists(card) ? Files.readString(card) : "";
+    for (String[] marks : new String[][] {{SourceValidation.BEGIN, SourceValidation.END}, {NOTES_BEGIN, NOTES_END}}) {
+      int begin = previous.indexOf(marks[0]);
+      int end = previous.indexOf(marks[1]);
+      if (begin >= 0 && end > begin) {
+        b.append('\n').append(previous, begin, end + marks[1].length()).append('\n');
+      }
+    }
+    Files.writeString(card, b.toString());
   }
+
+  /** Start of the hand-written part of {@code CARD.md} that {@code train} keeps when it rewrites the card. */
+  public static final String NOTES_BEGIN = "<!-- notes:begin -->";
+  /** End of that part. */
+  public static final String NOTES_END = "<!-- notes:end -->";
 }

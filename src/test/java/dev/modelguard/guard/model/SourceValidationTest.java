@@ -54,5 +54,13 @@ class SourceValidationTest {
     assertEquals(0, new CommandLine(new TrainCommand()).execute(args));
     String again = Files.readString(out.resolve("CARD.md"));
     assertEquals(1, again.split(SourceValidation.BEGIN, -1).length - 1, again);
+
+    // Retraining rewrites the card but keeps the LOSO section and hand-written notes.
+    Files.writeString(out.resolve("CARD.md"), again + GuardTrainer.NOTES_BEGIN + "\nspot checks\n" + GuardTrainer.NOTES_END + "\n");
+    String[] train = java.util.Arrays.copyOf(args, 12);
+    assertEquals(0, new CommandLine(new TrainCommand()).execute(train));
+    String retrained = Files.readString(out.resolve("CARD.md"));
+    assertTrue(retrained.contains("## Held-out results") && retrained.contains("## Leave-one-source-out validation")
+        && retrained.contains("spot checks"), retrained);
   }
 }
