@@ -309,9 +309,23 @@ public final class SourceValidation {
         + " window by window; pooled figures over shared-data rows (aug/* and authored rows excluded)");
     json.put("seconds", Math.round(seconds));
     json.put("languages", results);
-    ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    Files.writeString(o.out().resolve("loso.json"), mapper.writeValueAsString(json).replace("\"NaN\"", "null")
-        .replace("NaN", "null") + "\n");
+    // An empty group has no rate (NaN): JSON has no NaN, so it is written as null.
+    com.fasterxml.jackson.databind.ser.std.StdSerializer<Double> nanAsNullSerializer =
+        new com.fasterxml.jackson.databind.ser.std.StdSerializer<>(Double.class) {
+          @Override
+          public void serialize(Double v, com.fasterxml.jackson.core.JsonGenerator g,
+              com.fasterxml.jackson.databind.SerializerProvider p) throws IOException {
+            if (v.isNaN()) {
+              g.writeNull();
+            } else {
+              g.writeNumber(v);
+            }
+          }
+        };
+    com.fasterxml.jackson.databind.module.SimpleModule nanAsNull = new com.fasterxml.jackson.databind.module.SimpleModule()
+        .addSerializer(Double.class, nanAsNullSerializer).addSerializer(Double.TYPE, nanAsNullSerializer);
+    ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).registerModule(nanAsNull);
+    Files.writeString(o.out().resolve("loso.json"), mapper.writeValueAsString(json) + "\n");
     updateCard(markdown(results, seconds));
   }
 
