@@ -57,6 +57,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--max-per-label", defaultValue = "0", description = "sample at most N rows per label and language; 0 = all (default: ${DEFAULT-VALUE})")
   int maxPerLabel;
 
+  @Option(names = "--max-per-label-lang", split = ",",
+      description = "per head language, a cap replacing --max-per-label, e.g. zh=6000")
+  Map<String, Integer> maxPerLabelByLang = new LinkedHashMap<>();
+
   @Option(names = "--direction", description = "use only rows of this direction (prompt or response)")
   String direction;
 
@@ -92,6 +96,11 @@ public final class TrainCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "--encoder: " + e.getMessage());
       }
     }
+    maxPerLabelByLang.forEach((lang, cap) -> {
+      if (cap < 0) {
+        throw new ParameterException(spec.commandLine(), "--max-per-label-lang: " + lang + " must be at least 0, was " + cap);
+      }
+    });
     if (!(targetFpr > 0 && targetFpr < 0.5)) {
       throw new ParameterException(spec.commandLine(), "--target-fpr: must be in (0, 0.5), was " + targetFpr);
     }
@@ -107,7 +116,7 @@ public final class TrainCommand implements Callable<Integer> {
     Path cacheDir = cache != null ? cache : work.resolve("embeddings");
     String name = out.toAbsolutePath().normalize().getFileName().toString();
     GuardTrainer.Options options = new GuardTrainer.Options(name, data, positive, categories, out, encoder, seed,
-        targetFpr, maxPerLabel, direction, cacheDir, readLicences(), commandLine(), balanceSources);
+        targetFpr, maxPerLabel, maxPerLabelByLang, direction, cacheDir, readLicences(), commandLine(), balanceSources);
     long t0 = System.nanoTime();
     if (loso) {
       if (losoMinRows < 1) {
@@ -189,6 +198,7 @@ public final class TrainCommand implements Callable<Integer> {
     if (maxPerLabel > 0) {
       parts.add("--max-per-label " + maxPerLabel);
     }
+    maxPerLabelByLang.forEach((lang, cap) -> parts.add("--max-per-label-lang " + lang + "=" + cap));
     if (direction != null) {
       parts.add("--direction " + direction);
     }

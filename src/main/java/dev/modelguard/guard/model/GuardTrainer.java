@@ -38,6 +38,8 @@ public final class GuardTrainer {
    * @param seed seed for sampling, splitting and training
    * @param targetFpr false-positive rate on validation negatives that the threshold is set to
    * @param maxPerLabel most rows per (label, language), sampled; 0 = all
+   * @param maxPerLabelByLang per head language ({@code en}, {@code zh}), a cap that replaces
+   *     {@code maxPerLabel}; empty for none
    * @param direction only rows of this direction, or null for all
    * @param cacheDir embedding cache directory
    * @param licences source prefix → licence, for the card
@@ -47,7 +49,7 @@ public final class GuardTrainer {
    *     not define a class
    */
   public record Options(String name, List<Path> data, List<String> positives, Map<String, String> categories,
-      Path out, String encoder, long seed, double targetFpr, int maxPerLabel, String direction, Path cacheDir,
+      Path out, String encoder, long seed, double targetFpr, int maxPerLabel, Map<String, Integer> maxPerLabelByLang, String direction, Path cacheDir,
       Map<String, String> licences, String command, boolean balanceSources) {}
 
   /** Held-out measurements of one head. */
@@ -77,7 +79,7 @@ public final class GuardTrainer {
     for (Map.Entry<String, List<LabeledText>> group : byGroup.entrySet()) {
       String lang = group.getKey();
       String encoderName = encoderFor(lang);
-      List<LabeledText> sampled = sample(group.getValue(), random);
+      List<LabeledText> sampled = sample(lang, group.getValue(), random);
       long positives = sampled.stream().filter(r -> o.positives().contains(r.label())).count();
       if (positives < 4 || positives == sampled.size()) {
         System.err.println("skipping " + lang + " head: " + positives + " positive of " + sampled.size() + " rows");
@@ -180,8 +182,12 @@ public final class GuardTrainer {
     return sourceGroup(row).equals(SourceValidation.AUTHORED);
   }
 
-  /** Samples at most {@code maxPerLabel} third-party rows per label; authored rows are all kept. */
-  List<LabeledText> sample(List<LabeledText> rows, Random random) {
+  /**
+   * Samples at most {@code maxPerLabel} (or the language's own cap) third-party rows per label;
+   * authored rows are all kept.
+   */
+  List<LabeledText> sample(String lang, List<LabeledText> rows, Random random) {
+    int cap = o.maxPerLabelByLang().getOrDefault(lang, o.maxPerLabel());
     Map<String, List<LabeledText>> byLabel = new TreeMap<>();
     for (LabeledText r : rows) {
       byLabel.computeIfAbsent(r.label(), k -> new ArrayList<>()).add(r);
@@ -191,10 +197,10 @@ public final class GuardTrainer {
       // The cap is for big third-party sources; the few authored rows are always kept.
       all.stream().filter(GuardTrainer::authored).forEach(out::add);
       List<LabeledText> list = all.stream().filter(r -> !authored(r)).toList();
-      if (o.maxPerLabel() > 0 && list.size() > o.maxPerLabel()) {
+      if (cap > 0 && list.size() > cap) {
         List<LabeledText> copy = new ArrayList<>(list);
         Collections.shuffle(copy, random);
-        out.addAll(copy.subList(0, o.maxPerLabel()));
+        out.addAll(copy.subList(0, cap));
       } else {
         out.addAll(list);
       }

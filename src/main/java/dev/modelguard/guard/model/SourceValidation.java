@@ -106,7 +106,7 @@ public final class SourceValidation {
     classes.addAll(o.positives());
     List<LanguageResult> results = new ArrayList<>();
     for (Map.Entry<String, List<LabeledText>> group : trainer.rowsByLanguage().entrySet()) {
-      List<LabeledText> rows = trainer.sample(group.getValue(), random);
+      List<LabeledText> rows = trainer.sample(group.getKey(), group.getValue(), random);
       long positives = rows.stream().filter(r -> o.positives().contains(r.label())).count();
       if (positives < 4 || positives == rows.size()) {
         continue;
