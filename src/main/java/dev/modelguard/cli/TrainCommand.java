@@ -4,6 +4,7 @@ import dev.modelguard.guard.Categories;
 import dev.modelguard.guard.model.EncoderSpec;
 import dev.modelguard.guard.model.GuardTrainer;
 import dev.modelguard.guard.model.ModelRuntime;
+import dev.modelguard.guard.model.SourceValidation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +57,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--max-per-label", defaultValue = "0", description = "sample at most N rows per label and language; 0 = all (default: ${DEFAULT-VALUE})")
   int maxPerLabel;
 
+  @Option(names = "--max-per-label-lang", split = ",",
+      description = "per head language, a cap replacing --max-per-label, e.g. zh=6000")
+  Map<String, Integer> maxPerLabelByLang = new LinkedHashMap<>();
+
   @Option(names = "--direction", description = "use only rows of this direction (prompt or response)")
   String direction;
 
@@ -64,6 +69,22 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--licences", description = "TSV of source prefix and licence, for the card")
   Path licences;
+
+  @Option(names = "--balance-sources",
+      description = "weight examples by 1/sqrt(rows of their source in their class), so big sources do not dominate")
+  boolean balanceSources;
+
+  @Option(names = "--loso",
+      description = "instead of writing heads, run leave-one-source-out validation of this recipe and write loso.json and"
+          + " a CARD.md section into --out")
+  boolean loso;
+
+  @Option(names = "--loso-min-rows", defaultValue = "30",
+      description = "with --loso: fewest sampled rows of a source in a language for it to be held out (default: ${DEFAULT-VALUE})")
+  int losoMinRows;
+
+  @Option(names = "--threads", defaultValue = "1", description = "with --loso: folds trained in parallel (default: ${DEFAULT-VALUE})")
+  int threads;
 
   @Override
   public Integer call() throws IOException {
@@ -75,6 +96,11 @@ public final class TrainCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), "--encoder: " + e.getMessage());
       }
     }
+    maxPerLabelByLang.forEach((lang, cap) -> {
+      if (cap < 0) {
+        throw new ParameterException(spec.commandLine(), "--max-per-label-lang: " + lang + " must be at least 0, was " + cap);
+      }
+    });
     if (!(targetFpr > 0 && targetFpr < 0.5)) {
       throw new ParameterException(spec.commandLine(), "--target-fpr: must be in (0, 0.5), was " + targetFpr);
     }
@@ -90,8 +116,22 @@ public final class TrainCommand implements Callable<Integer> {
     Path cacheDir = cache != null ? cache : work.resolve("embeddings");
     String name = out.toAbsolutePath().normalize().getFileName().toString();
     GuardTrainer.Options options = new GuardTrainer.Options(name, data, positive, categories, out, encoder, seed,
-        targetFpr, maxPerLabel, direction, cacheDir, readLicences(), commandLine());
+        targetFpr, maxPerLabel, maxPerLabelByLang, direction, cacheDir, readLicences(), commandLine(), balanceSources);
     long t0 = System.nanoTime();
+    if (loso) {
+      if (losoMinRows < 1) {
+        throw new ParameterException(spec.commandLine(), "--loso-min-rows: must be at least 1, was " + losoMinRows);
+      }
+      List<SourceValidation.LanguageResult> results =
+          new SourceValidation(new GuardTrainer(options), losoMinRows, threads).run();
+      for (SourceValidation.LanguageResult r : results) {
+        System.out.printf(Locale.ROOT, "%s LOSO (%d sources held out): recall %.3f at %.1f %% pooled benign FPR, AUC %.4f;"
+            + " own thresholds: recall %.3f, benign FPR %.4f; by label %s%n", r.lang(), r.folds(), r.recallAtPooledCut(),
+            targetFpr * 100, r.auc(), r.recallAtOwnThreshold(), r.benignFprAtOwnThreshold(), r.recallByLabelAtPooledCut());
+      }
+      System.out.printf(Locale.ROOT, "wrote %s in %.0f s%n", out.resolve("loso.json"), (System.nanoTime() - t0) / 1e9);
+      return 0;
+    }
     List<GuardTrainer.HeadReport> reports = new GuardTrainer(options).run();
     for (GuardTrainer.HeadReport r : reports) {
       System.out.printf(Locale.ROOT, "%s head (%s, %s): test AUC %.4f, recall %.3f at FPR %.4f (threshold %.4f), %d train rows%n",
@@ -158,8 +198,12 @@ public final class TrainCommand implements Callable<Integer> {
     if (maxPerLabel > 0) {
       parts.add("--max-per-label " + maxPerLabel);
     }
+    maxPerLabelByLang.forEach((lang, cap) -> parts.add("--max-per-label-lang " + lang + "=" + cap));
     if (direction != null) {
       parts.add("--direction " + direction);
+    }
+    if (balanceSources) {
+      parts.add("--balance-sources");
     }
     if (targetFpr != 0.01) {
       parts.add("--target-fpr " + targetFpr);

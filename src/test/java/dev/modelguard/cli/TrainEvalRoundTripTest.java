@@ -90,6 +90,24 @@ class TrainEvalRoundTripTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
+  void aLanguageCanHaveItsOwnCap(@TempDir Path tmp) throws Exception {
+    Path data = Path.of(getClass().getResource("/train-small.jsonl").toURI());
+    Path out = tmp.resolve("capped");
+    assertEquals(0, new CommandLine(new TrainCommand()).execute("--data", data.toString(), "--positive", "injection",
+        "--category", "prompt_injection", "--out", out.toString(), "--max-per-label", "10",
+        "--max-per-label-lang", "zh=0", "--cache", tmp.resolve("cache").toString()));
+    java.util.Map<String, Object> metrics = ModelGuards.load(out).manifest().metrics();
+    assertEquals(20, rows((java.util.Map<String, Object>) metrics.get("en")), "en: 10 per label");
+    assertEquals(50, rows((java.util.Map<String, Object>) metrics.get("zh")), "zh: uncapped");
+  }
+
+  @SuppressWarnings("unchecked")
+  private static int rows(java.util.Map<String, Object> head) {
+    return ((java.util.Map<String, Object>) head.get("rows")).values().stream().mapToInt(v -> ((Number) v).intValue()).sum();
+  }
+
+  @Test
   void theWrittenManifestRoundTrips(@TempDir Path tmp) throws Exception {
     Path data = Path.of(getClass().getResource("/train-small.jsonl").toURI());
     Path out = tmp.resolve("en-only");

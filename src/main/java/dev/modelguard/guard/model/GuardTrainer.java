@@ -38,14 +38,19 @@ public final class GuardTrainer {
    * @param seed seed for sampling, splitting and training
    * @param targetFpr false-positive rate on validation negatives that the threshold is set to
    * @param maxPerLabel most rows per (label, language), sampled; 0 = all
+   * @param maxPerLabelByLang per head language ({@code en}, {@code zh}), a cap that replaces
+   *     {@code maxPerLabel}; empty for none
    * @param direction only rows of this direction, or null for all
    * @param cacheDir embedding cache directory
    * @param licences source prefix → licence, for the card
    * @param command the command line, recorded in the manifest
+   * @param balanceSources weight examples by {@code 1/sqrt(rows of their source in their class)}
+   *     (sources grouped as {@link #sourceGroup(LabeledText)} does), so that one big source does
+   *     not define a class
    */
   public record Options(String name, List<Path> data, List<String> positives, Map<String, String> categories,
-      Path out, String encoder, long seed, double targetFpr, int maxPerLabel, String direction, Path cacheDir,
-      Map<String, String> licences, String command) {}
+      Path out, String encoder, long seed, double targetFpr, int maxPerLabel, Map<String, Integer> maxPerLabelByLang, String direction, Path cacheDir,
+      Map<String, String> licences, String command, boolean balanceSources) {}
 
   /** Held-out measurements of one head. */
   public record HeadReport(String lang, String encoder, String type, double threshold, int trainRows, int valRows,
@@ -63,22 +68,7 @@ public final class GuardTrainer {
   public List<HeadReport> run() throws IOException {
     long t0 = System.nanoTime();
     Random random = new Random(o.seed());
-    List<LabeledText> rows = new ArrayList<>();
-    for (Path file : o.data()) {
-      for (LabeledText row : LabeledText.read(file)) {
-        if (o.direction() == null || o.direction().equals(row.direction())) {
-          rows.add(row);
-        }
-      }
-    }
-    if (rows.isEmpty()) {
-      throw new IllegalArgumentException("--data: no rows" + (o.direction() == null ? "" : " with direction " + o.direction()));
-    }
-    Map<String, List<LabeledText>> byGroup = new TreeMap<>();
-    for (LabeledText row : rows) {
-      String lang = o.encoder().equals("auto") ? (row.lang().equals("zh") ? "zh" : "en") : "any";
-      byGroup.computeIfAbsent(lang, k -> new ArrayList<>()).add(row);
-    }
+    Map<String, List<LabeledText>> byGroup = rowsByLanguage();
     Files.createDirectories(o.out());
     List<String> classes = new ArrayList<>();
     classes.add(Head.OTHER);
@@ -88,9 +78,8 @@ public final class GuardTrainer {
     Map<String, Long> sourceRows = new TreeMap<>();
     for (Map.Entry<String, List<LabeledText>> group : byGroup.entrySet()) {
       String lang = group.getKey();
-      String encoderName = o.encoder().equals("auto")
-          ? (lang.equals("zh") ? EncoderSpec.BGE_SMALL_ZH.name() : EncoderSpec.MINILM.name()) : o.encoder();
-      List<LabeledText> sampled = sample(group.getValue(), random);
+      String encoderName = encoderFor(lang);
+      List<LabeledText> sampled = sample(lang, group.getValue(), random);
       long positives = sampled.stream().filter(r -> o.positives().contains(r.label())).count();
       if (positives < 4 || positives == sampled.size()) {
         System.err.println("skipping " + lang + " head: " + positives + " positive of " + sampled.size() + " rows");
@@ -110,17 +99,108 @@ public final class GuardTrainer {
     return reports;
   }
 
-  private List<LabeledText> sample(List<LabeledText> rows, Random random) {
+  /** The options this trainer runs with. */
+  Options options() {
+    return o;
+  }
+
+  /** Every row of {@code --data} (of the chosen direction), grouped by head language. */
+  Map<String, List<LabeledText>> rowsByLanguage() throws IOException {
+    List<LabeledText> rows = new ArrayList<>();
+    for (Path file : o.data()) {
+      for (LabeledText row : LabeledText.read(file)) {
+        if (o.direction() == null || o.direction().equals(row.direction())) {
+          rows.add(row);
+        }
+      }
+    }
+    if (rows.isEmpty()) {
+      throw new IllegalArgumentException("--data: no rows" + (o.direction() == null ? "" : " with direction " + o.direction()));
+    }
+    Map<String, List<LabeledText>> byGroup = new TreeMap<>();
+    for (LabeledText row : rows) {
+      String lang = o.encoder().equals("auto") ? (row.lang().equals("zh") ? "zh" : "en") : "any";
+      byGroup.computeIfAbsent(lang, k -> new ArrayList<>()).add(row);
+    }
+    return byGroup;
+  }
+
+  /** The encoder of the head for {@code lang}. */
+  String encoderFor(String lang) {
+    return o.encoder().equals("auto")
+        ? (lang.equals("zh") ? EncoderSpec.BGE_SMALL_ZH.name() : EncoderSpec.MINILM.name()) : o.encoder();
+  }
+
+  /**
+   * The source a row counts as for source balancing and leave-one-source-out validation: its
+   * repository ({@code owner/name@commit}); an augmentation ({@code aug/KIND:owner/name@commit:path})
+   * counts as the repository of the row it was made from, because it shares that row's wording; an
+   * authored row ({@code modelguard/authored:FAMILY}) as {@code modelguard/authored}.
+   */
+  public static String sourceGroup(LabeledText row) {
+    String s = row.source();
+    if (s.startsWith("aug/")) {
+      int colon = s.indexOf(':');
+      if (colon > 0) {
+        s = s.substring(colon + 1);
+      }
+    }
+    int colon = s.indexOf(':');
+    return colon < 0 ? s : s.substring(0, colon);
+  }
+
+  /**
+   * Per-example weights for {@link Options#balanceSources()}: {@code 1/sqrt(n)} for a row whose
+   * source group has {@code n} rows of its class, rescaled to mean 1 within each class (so the
+   * class balance is unchanged); null when balancing is off.
+   */
+  double[] sourceWeights(List<LabeledText> rows, int[] y) {
+    if (!o.balanceSources()) {
+      return null;
+    }
+    Map<String, Integer> counts = new java.util.HashMap<>();
+    for (int i = 0; i < rows.size(); i++) {
+      counts.merge(y[i] + " " + sourceGroup(rows.get(i)), 1, Integer::sum);
+    }
+    double[] w = new double[rows.size()];
+    Map<Integer, double[]> perClass = new TreeMap<>();
+    for (int i = 0; i < w.length; i++) {
+      w[i] = 1 / StrictMath.sqrt(counts.get(y[i] + " " + sourceGroup(rows.get(i))));
+      double[] acc = perClass.computeIfAbsent(y[i], k -> new double[2]);
+      acc[0] += w[i];
+      acc[1]++;
+    }
+    for (int i = 0; i < w.length; i++) {
+      double[] acc = perClass.get(y[i]);
+      w[i] *= acc[1] / acc[0];
+    }
+    return w;
+  }
+
+  /** True for rows written for this project ({@code guard-models/data/}), not third-party data. */
+  static boolean authored(LabeledText row) {
+    return sourceGroup(row).equals(SourceValidation.AUTHORED);
+  }
+
+  /**
+   * Samples at most {@code maxPerLabel} (or the language's own cap) third-party rows per label;
+   * authored rows are all kept.
+   */
+  List<LabeledText> sample(String lang, List<LabeledText> rows, Random random) {
+    int cap = o.maxPerLabelByLang().getOrDefault(lang, o.maxPerLabel());
     Map<String, List<LabeledText>> byLabel = new TreeMap<>();
     for (LabeledText r : rows) {
       byLabel.computeIfAbsent(r.label(), k -> new ArrayList<>()).add(r);
     }
     List<LabeledText> out = new ArrayList<>();
-    for (List<LabeledText> list : byLabel.values()) {
-      if (o.maxPerLabel() > 0 && list.size() > o.maxPerLabel()) {
+    for (List<LabeledText> all : byLabel.values()) {
+      // The cap is for big third-party sources; the few authored rows are always kept.
+      all.stream().filter(GuardTrainer::authored).forEach(out::add);
+      List<LabeledText> list = all.stream().filter(r -> !authored(r)).toList();
+      if (cap > 0 && list.size() > cap) {
         List<LabeledText> copy = new ArrayList<>(list);
         Collections.shuffle(copy, random);
-        out.addAll(copy.subList(0, o.maxPerLabel()));
+        out.addAll(copy.subList(0, cap));
       } else {
         out.addAll(list);
       }
@@ -135,7 +215,10 @@ public final class GuardTrainer {
     List<LabeledText> train = new ArrayList<>();
     List<LabeledText> val = new ArrayList<>();
     List<LabeledText> test = new ArrayList<>();
-    Map<String, List<LabeledText>> byLabel = rows.stream()
+    // Authored rows only ever train: the recorded test figures (and HeldOutQualityIT, which reads
+    // the shared datasets) stay on third-party data.
+    rows.stream().filter(GuardTrainer::authored).forEach(train::add);
+    Map<String, List<LabeledText>> byLabel = rows.stream().filter(r -> !authored(r))
         .collect(Collectors.groupingBy(LabeledText::label, TreeMap::new, Collectors.toList()));
     for (List<LabeledText> list : byLabel.values()) {
       List<LabeledText> copy = new ArrayList<>(list);
@@ -157,30 +240,14 @@ public final class GuardTrainer {
       xTest = Windowed.embed(store, test, window, o.name() + "/" + lang + " test");
     }
     int[] yTrain = classIndex(train, classes);
+    double[] weights = sourceWeights(train, yTrain);
     boolean[] posVal = positive(val);
     boolean[] posTest = positive(test);
 
-    Head best = null;
-    double bestRecall = -1;
-    double bestAuc = -1;
-    double bestThreshold = 0.5;
-    for (int hidden : new int[] {0, 64}) {
-      HeadTrainer trainer = hidden == 0 ? new HeadTrainer(0, 30, 3e-3, 1e-4, o.seed())
-          : new HeadTrainer(64, 20, 1e-3, 1e-4, o.seed());
-      Head head = trainer.train(xTrain, yTrain, classes, encoderName);
-      double[] sVal = xVal.score(head);
-      double threshold = Scores.thresholdAtFpr(sVal, posVal, o.targetFpr());
-      double recall = Scores.rate(sVal, posVal, true, threshold);
-      double auc = Scores.auc(sVal, posVal);
-      System.err.printf(Locale.ROOT, "%s/%s %s: val recall %.3f at threshold %.4f, AUC %.4f%n", o.name(), lang,
-          head.type(), recall, threshold, auc);
-      if (recall > bestRecall + 1e-9 || (Math.abs(recall - bestRecall) <= 1e-9 && auc > bestAuc)) {
-        best = head;
-        bestRecall = recall;
-        bestAuc = auc;
-        bestThreshold = threshold;
-      }
-    }
+    Fit fit = fit(xTrain, yTrain, weights, classes, encoderName, xVal, posVal, lang);
+    Head best = fit.head();
+    double bestRecall = fit.valRecall();
+    double bestThreshold = fit.threshold();
     best.write(o.out().resolve("head-" + lang + ".json"));
     writeHeldOut(lang, test);
     double[] sTest = xTest.score(best);
@@ -204,6 +271,34 @@ public final class GuardTrainer {
         Scores.auc(sTest, posTest), Scores.rate(sTest, posTest, true, bestThreshold),
         Scores.rate(sTest, posTest, false, bestThreshold), bestRecall, recallByLabel, bySource,
         (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** A trained head with its threshold calibrated on validation. */
+  record Fit(Head head, double threshold, double valRecall, double valAuc) {}
+
+  /**
+   * Trains softmax regression and a 64-unit MLP and keeps the better by validation recall at the
+   * target false-positive rate (ties: AUC), with its threshold.
+   */
+  Fit fit(float[][] xTrain, int[] yTrain, double[] weights, List<String> classes, String encoderName,
+      Windowed xVal, boolean[] posVal, String what) {
+    Fit best = null;
+    for (int hidden : new int[] {0, 64}) {
+      HeadTrainer trainer = hidden == 0 ? new HeadTrainer(0, 30, 3e-3, 1e-4, o.seed())
+          : new HeadTrainer(64, 20, 1e-3, 1e-4, o.seed());
+      Head head = trainer.train(xTrain, yTrain, weights, classes, encoderName);
+      double[] sVal = xVal.score(head);
+      double threshold = Scores.thresholdAtFpr(sVal, posVal, o.targetFpr());
+      double recall = Scores.rate(sVal, posVal, true, threshold);
+      double auc = Scores.auc(sVal, posVal);
+      System.err.printf(Locale.ROOT, "%s/%s %s: val recall %.3f at threshold %.4f, AUC %.4f%n", o.name(), what,
+          head.type(), recall, threshold, auc);
+      if (best == null || recall > best.valRecall() + 1e-9
+          || (Math.abs(recall - best.valRecall()) <= 1e-9 && auc > best.valAuc())) {
+        best = new Fit(head, threshold, recall, auc);
+      }
+    }
+    return best;
   }
 
   /**
@@ -234,7 +329,7 @@ public final class GuardTrainer {
    * Validation and test rows embedded window by window, scored as the guard scores them at run
    * time (max over windows), so the calibrated threshold holds for long texts too.
    */
-  private record Windowed(float[][] vectors, int[] rowOf, int rows) {
+  record Windowed(float[][] vectors, int[] rowOf, int rows) {
     static Windowed embed(EmbeddingStore store, List<LabeledText> rows, Window window, String what) throws IOException {
       List<String> texts = new ArrayList<>();
       List<Integer> owners = new ArrayList<>();
@@ -247,6 +342,24 @@ public final class GuardTrainer {
       return new Windowed(store.embed(texts, what), owners.stream().mapToInt(Integer::intValue).toArray(), rows.size());
     }
 
+    /** The windows of {@code rows} (indices into this set), renumbered in that order. */
+    Windowed subset(List<Integer> rows) {
+      Map<Integer, Integer> newIndex = new java.util.HashMap<>();
+      for (int j = 0; j < rows.size(); j++) {
+        newIndex.put(rows.get(j), j);
+      }
+      List<float[]> v = new ArrayList<>();
+      List<Integer> owners = new ArrayList<>();
+      for (int w = 0; w < vectors.length; w++) {
+        Integer j = newIndex.get(rowOf[w]);
+        if (j != null) {
+          v.add(vectors[w]);
+          owners.add(j);
+        }
+      }
+      return new Windowed(v.toArray(new float[0][]), owners.stream().mapToInt(Integer::intValue).toArray(), rows.size());
+    }
+
     double[] score(Head head) {
       double[] s = new double[rows];
       java.util.Arrays.fill(s, Double.NEGATIVE_INFINITY);
@@ -257,7 +370,7 @@ public final class GuardTrainer {
     }
   }
 
-  private static List<String> firstWindows(List<LabeledText> rows, Window window) {
+  static List<String> firstWindows(List<LabeledText> rows, Window window) {
     // The guard scores long texts window by window; training on the first window matches that.
     return rows.stream().map(r -> window.split(normalized(r)).get(0).text()).toList();
   }
@@ -270,7 +383,7 @@ public final class GuardTrainer {
     return dev.modelguard.guard.NormalizedText.of(row.text()).text();
   }
 
-  private int[] classIndex(List<LabeledText> rows, List<String> classes) {
+  int[] classIndex(List<LabeledText> rows, List<String> classes) {
     int[] y = new int[rows.size()];
     for (int i = 0; i < y.length; i++) {
       y[i] = Math.max(0, classes.indexOf(rows.get(i).label()));
@@ -278,7 +391,7 @@ public final class GuardTrainer {
     return y;
   }
 
-  private boolean[] positive(List<LabeledText> rows) {
+  boolean[] positive(List<LabeledText> rows) {
     boolean[] p = new boolean[rows.size()];
     for (int i = 0; i < p.length; i++) {
       p[i] = o.positives().contains(rows.get(i).label());
@@ -371,6 +484,22 @@ public final class GuardTrainer {
         .append("so paraphrased or novel attacks from unseen sources are missed far more often than the test split suggests.\n")
         .append("- Each window is scored alone (first ").append(GuardManifest.Window.DEFAULT.chars())
         .append(" characters at training time); the language head is picked by script (CJK share).\n");
-    Files.writeString(o.out().resolve("CARD.md"), b.toString());
+    // Sections written by others survive a retrain: the leave-one-source-out table (train --loso)
+    // and hand-written notes (spot checks, weaknesses) between NOTES_BEGIN and NOTES_END.
+    Path card = o.out().resolve("CARD.md");
+    String previous = Files.exists(card) ? Files.readString(card) : "";
+    for (String[] marks : new String[][] {{SourceValidation.BEGIN, SourceValidation.END}, {NOTES_BEGIN, NOTES_END}}) {
+      int begin = previous.indexOf(marks[0]);
+      int end = previous.indexOf(marks[1]);
+      if (begin >= 0 && end > begin) {
+        b.append('\n').append(previous, begin, end + marks[1].length()).append('\n');
+      }
+    }
+    Files.writeString(card, b.toString());
   }
+
+  /** Start of the hand-written part of {@code CARD.md} that {@code train} keeps when it rewrites the card. */
+  public static final String NOTES_BEGIN = "<!-- notes:begin -->";
+  /** End of that part. */
+  public static final String NOTES_END = "<!-- notes:end -->";
 }

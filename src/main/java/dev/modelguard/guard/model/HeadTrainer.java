@@ -42,6 +42,21 @@ public final class HeadTrainer {
    * @param encoder the encoder that produced {@code x}
    */
   public Head train(float[][] x, int[] y, List<String> classes, String encoder) {
+    return train(x, y, null, classes, encoder);
+  }
+
+  /**
+   * Fits a head with extra per-example weights on top of the class balancing, so that a few large
+   * sources of one class do not decide what the class looks like.
+   *
+   * @param x embeddings, one row per example
+   * @param y class index per example (0 = {@code other})
+   * @param exampleWeight relative weight per example within its class (mean 1 per class keeps
+   *     the class balance), or null for equal weights
+   * @param classes class names, {@code other} first
+   * @param encoder the encoder that produced {@code x}
+   */
+  public Head train(float[][] x, int[] y, double[] exampleWeight, List<String> classes, String encoder) {
     int n = x.length;
     int d = x[0].length;
     int k = classes.size();
@@ -105,7 +120,7 @@ public final class HeadTrainer {
         }
         double weightSum = 0;
         for (int b = start; b < end; b++) {
-          weightSum += classWeight[y[order[b]]];
+          weightSum += classWeight[y[order[b]]] * (exampleWeight == null ? 1 : exampleWeight[order[b]]);
         }
         for (int b = start; b < end; b++) {
           int idx = order[b];
@@ -115,7 +130,7 @@ public final class HeadTrainer {
             acts[l + 1] = net.get(l).forward(acts[l]);
           }
           double[] p = Head.softmax(acts[net.size()]);
-          double w = classWeight[y[idx]] / weightSum;
+          double w = classWeight[y[idx]] * (exampleWeight == null ? 1 : exampleWeight[idx]) / weightSum;
           float[] grad = new float[k];
           for (int c = 0; c < k; c++) {
             grad[c] = (float) (w * (p[c] - (c == y[idx] ? 1 : 0)));
