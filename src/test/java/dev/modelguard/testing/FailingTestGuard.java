@@ -3,7 +3,7 @@ package dev.modelguard.testing;
 import dev.modelguard.guard.Finding;
 import dev.modelguard.guard.Guard;
 import dev.modelguard.guard.GuardContext;
-import dev.modelguard.guard.GuardFactory;
+import dev.modelguard.guard.SimpleGuardFactory;
 import dev.modelguard.guard.Segment;
 import java.util.List;
 
@@ -38,15 +38,9 @@ public final class FailingTestGuard implements Guard {
   }
 
   /** Fixture factory. */
-  public static final class Factory implements GuardFactory<Config> {
-    @Override
-    public String type() {
-      return "test-failing";
-    }
-
-    @Override
-    public Class<Config> configType() {
-      return Config.class;
+  public static final class Factory extends SimpleGuardFactory<Config> {
+    public Factory() {
+      super("test-failing", Config.class);
     }
 
     @Override

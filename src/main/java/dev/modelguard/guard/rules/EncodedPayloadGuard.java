@@ -5,7 +5,7 @@ import dev.modelguard.guard.Categories;
 import dev.modelguard.guard.Finding;
 import dev.modelguard.guard.Guard;
 import dev.modelguard.guard.GuardContext;
-import dev.modelguard.guard.GuardFactory;
+import dev.modelguard.guard.SimpleGuardFactory;
 import dev.modelguard.guard.Segment;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -235,18 +235,10 @@ public final class EncodedPayloadGuard implements Guard {
   }
 
   /** Creates {@link EncodedPayloadGuard}s for policy entries {@code guard: encoded-payload}. */
-  public static final class Factory implements GuardFactory<Config> {
+  public static final class Factory extends SimpleGuardFactory<Config> {
     /** Used by {@link java.util.ServiceLoader}. */
-    public Factory() {}
-
-    @Override
-    public String type() {
-      return "encoded-payload";
-    }
-
-    @Override
-    public Class<Config> configType() {
-      return Config.class;
+    public Factory() {
+      super("encoded-payload", Config.class);
     }
 
     @Override

@@ -5,7 +5,7 @@ import dev.modelguard.guard.Categories;
 import dev.modelguard.guard.Finding;
 import dev.modelguard.guard.Guard;
 import dev.modelguard.guard.GuardContext;
-import dev.modelguard.guard.GuardFactory;
+import dev.modelguard.guard.SimpleGuardFactory;
 import dev.modelguard.guard.NormalizedText;
 import dev.modelguard.guard.Segment;
 import java.math.BigInteger;
@@ -381,18 +381,10 @@ public final class PiiGuard implements Guard {
   }
 
   /** Creates {@link PiiGuard}s for policy entries {@code guard: pii}. */
-  public static final class Factory implements GuardFactory<Config> {
+  public static final class Factory extends SimpleGuardFactory<Config> {
     /** Used by {@link java.util.ServiceLoader}. */
-    public Factory() {}
-
-    @Override
-    public String type() {
-      return "pii";
-    }
-
-    @Override
-    public Class<Config> configType() {
-      return Config.class;
+    public Factory() {
+      super("pii", Config.class);
     }
 
     @Override

@@ -5,7 +5,7 @@ import dev.modelguard.guard.Categories;
 import dev.modelguard.guard.Finding;
 import dev.modelguard.guard.Guard;
 import dev.modelguard.guard.GuardContext;
-import dev.modelguard.guard.GuardFactory;
+import dev.modelguard.guard.SimpleGuardFactory;
 import dev.modelguard.guard.NormalizedText;
 import dev.modelguard.guard.Segment;
 import java.nio.charset.StandardCharsets;
@@ -492,18 +492,10 @@ public final class SecretsGuard implements Guard {
   }
 
   /** Creates {@link SecretsGuard}s for policy entries {@code guard: secrets}. */
-  public static final class Factory implements GuardFactory<Config> {
+  public static final class Factory extends SimpleGuardFactory<Config> {
     /** Used by {@link java.util.ServiceLoader}. */
-    public Factory() {}
-
-    @Override
-    public String type() {
-      return "secrets";
-    }
-
-    @Override
-    public Class<Config> configType() {
-      return Config.class;
+    public Factory() {
+      super("secrets", Config.class);
     }
 
     @Override

@@ -5,7 +5,7 @@ import dev.modelguard.guard.Categories;
 import dev.modelguard.guard.Finding;
 import dev.modelguard.guard.Guard;
 import dev.modelguard.guard.GuardContext;
-import dev.modelguard.guard.GuardFactory;
+import dev.modelguard.guard.SimpleGuardFactory;
 import dev.modelguard.guard.NormalizedText;
 import dev.modelguard.guard.Segment;
 import java.io.IOException;
@@ -149,18 +149,10 @@ public final class SubstringsGuard implements Guard {
   }
 
   /** Creates {@link SubstringsGuard}s for policy entries {@code guard: substrings}; reads the word file. */
-  public static final class Factory implements GuardFactory<Config> {
+  public static final class Factory extends SimpleGuardFactory<Config> {
     /** Used by {@link java.util.ServiceLoader}. */
-    public Factory() {}
-
-    @Override
-    public String type() {
-      return "substrings";
-    }
-
-    @Override
-    public Class<Config> configType() {
-      return Config.class;
+    public Factory() {
+      super("substrings", Config.class);
     }
 
     @Override
