@@ -26,6 +26,11 @@ public final class GenericJson implements WireFormat {
   }
 
   @Override
+  public boolean scansStreams() {
+    return false;
+  }
+
+  @Override
   public List<Segment> promptSegments(ObjectNode request) {
     List<Segment> out = new ArrayList<>();
     for (String pointer : api.prompt()) {

@@ -48,6 +48,14 @@ public interface WireFormat {
     return StreamChunk.opaque(event);
   }
 
+  /**
+   * True when {@link #streamChunk} knows where this API's streamed text is; false for formats that
+   * relay streams as opaque events (their audit event says the stream was not scanned).
+   */
+  default boolean scansStreams() {
+    return true;
+  }
+
   /** The error body of this API: OpenAI's {@code {"error": {...}}} unless overridden. */
   default ObjectNode errorBody(String type, String code, String message, String requestId, List<String> categories) {
     ObjectNode root = Jsons.MAPPER.createObjectNode();

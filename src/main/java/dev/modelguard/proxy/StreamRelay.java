@@ -53,6 +53,9 @@ final class StreamRelay {
     if (ex.policy().streaming().mode() == Streaming.Mode.PASSTHROUGH) {
       ex.notes().add("stream_passthrough:blocks_not_enforced");
     }
+    if (!format.scansStreams()) {
+      ex.notes().add("response_not_checked:stream_of_" + format.name());
+    }
     up.handler(buf -> {
       up.pause();
       List<StreamChunk> chunks;
