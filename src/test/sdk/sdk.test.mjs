@@ -21,10 +21,10 @@ test('openai: plain call succeeds', async () => {
 });
 
 test('openai: streamed call succeeds', async () => {
-  const stream = await openai.chat.completions.create({ model: 'mock-1', stream: true, messages: user('tell me a story') });
+  const stream = await openai.chat.completions.create({ model: 'mock-1', stream: true, messages: user('Write a haiku about the sea') });
   let text = '';
   for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
-  assert.equal(text, 'You said: tell me a story');
+  assert.equal(text, 'You said: Write a haiku about the sea');
 });
 
 test('openai: personal data is redacted before the model sees it', async () => {
@@ -54,11 +54,11 @@ test('anthropic: plain call succeeds', async () => {
 });
 
 test('anthropic: streamed call succeeds', async () => {
-  const stream = anthropic.messages.stream({ model: 'mock-1', max_tokens: 50, messages: user('tell me a story') });
+  const stream = anthropic.messages.stream({ model: 'mock-1', max_tokens: 50, messages: user('Write a haiku about the sea') });
   let text = '';
   stream.on('text', (t) => { text += t; });
   await stream.finalMessage();
-  assert.equal(text, 'You said: tell me a story');
+  assert.equal(text, 'You said: Write a haiku about the sea');
 });
 
 test('anthropic: a blocked call raises the SDK API error with our message', async () => {

@@ -365,6 +365,16 @@ class ProxyIT {
   }
 
   @Test
+  void aStreamedAnswerOfAGenericApiIsRelayedAndTheAuditSaysItWasNotChecked() throws Exception {
+    fx.upstream.respondStream(List.of("data: {\"answer\":\"part one\"}\n\n", "data: {\"answer\":\"part two\"}\n\n"));
+    HttpResponse<String> r = fx.postJson("/custom/generate", "{\"query\":\"hello\",\"stream\":true}");
+    assertEquals(200, r.statusCode());
+    assertTrue(r.body().contains("part two"), r.body());
+    String line = fx.awaitAuditLine(r.headers().firstValue(ProxyHandler.REQUEST_ID_HEADER).orElseThrow(), "response");
+    assertTrue(line.contains("response_not_checked:stream_of_generic.json"), line);
+  }
+
+  @Test
   void checkApiScansWithoutCallingTheUpstream() throws Exception {
     HttpResponse<String> r = fx.postJson("/v1/guard/check",
         "{\"text\":\"我的手机号是13812345678\",\"direction\":\"prompt\",\"policy\":\"default\"}");
