@@ -2,7 +2,6 @@ package dev.modelguard.guard;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Locale;
 
 /** Which way a text travels: {@code PROMPT} is read by the model, {@code RESPONSE} is written by it. */
 public enum Direction {
@@ -11,7 +10,7 @@ public enum Direction {
 
   @JsonValue
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return WireNames.of(this);
   }
 
   /**
@@ -21,11 +20,6 @@ public enum Direction {
    */
   @JsonCreator
   public static Direction parse(String value) {
-    for (Direction d : values()) {
-      if (d.wireName().equals(value)) {
-        return d;
-      }
-    }
-    throw new IllegalArgumentException("unknown direction '" + value + "' (valid: prompt, response)");
+    return WireNames.parse(Direction.class, value, "direction");
   }
 }

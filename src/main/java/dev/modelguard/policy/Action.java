@@ -2,7 +2,7 @@ package dev.modelguard.policy;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Locale;
+import dev.modelguard.guard.WireNames;
 
 /**
  * What a policy does with a finding, and also the verdict of a whole scan: the verdict is the most
@@ -16,7 +16,7 @@ public enum Action {
 
   @JsonValue
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return WireNames.of(this);
   }
 
   /** The more severe of the two. */
@@ -27,11 +27,6 @@ public enum Action {
   /** Parses {@code allow|flag|redact|block}, naming the valid values otherwise. */
   @JsonCreator
   public static Action parse(String value) {
-    for (Action a : values()) {
-      if (a.wireName().equals(value)) {
-        return a;
-      }
-    }
-    throw new IllegalArgumentException("unknown action '" + value + "' (valid: allow, flag, redact, block)");
+    return WireNames.parse(Action.class, value, "action");
   }
 }

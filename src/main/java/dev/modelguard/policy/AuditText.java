@@ -2,7 +2,7 @@ package dev.modelguard.policy;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Locale;
+import dev.modelguard.guard.WireNames;
 
 /** How much of the scanned text an audit event keeps. The default, {@code redacted}, never stores a finding's raw text. */
 public enum AuditText {
@@ -12,16 +12,11 @@ public enum AuditText {
 
   @JsonValue
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return WireNames.of(this);
   }
 
   @JsonCreator
   public static AuditText parse(String value) {
-    for (AuditText m : values()) {
-      if (m.wireName().equals(value)) {
-        return m;
-      }
-    }
-    throw new IllegalArgumentException("unknown audit.text '" + value + "' (valid: none, redacted, full)");
+    return WireNames.parse(AuditText.class, value, "audit.text");
   }
 }

@@ -2,7 +2,7 @@ package dev.modelguard.policy;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Locale;
+import dev.modelguard.guard.WireNames;
 
 /** {@code enforce}: verdicts are applied. {@code monitor}: decided and audited, never blocked or redacted. */
 public enum Mode {
@@ -11,16 +11,11 @@ public enum Mode {
 
   @JsonValue
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return WireNames.of(this);
   }
 
   @JsonCreator
   public static Mode parse(String value) {
-    for (Mode m : values()) {
-      if (m.wireName().equals(value)) {
-        return m;
-      }
-    }
-    throw new IllegalArgumentException("unknown mode '" + value + "' (valid: enforce, monitor)");
+    return WireNames.parse(Mode.class, value, "mode");
   }
 }

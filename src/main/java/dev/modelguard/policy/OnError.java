@@ -2,7 +2,7 @@ package dev.modelguard.policy;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
-import java.util.Locale;
+import dev.modelguard.guard.WireNames;
 
 /** What a guard failure (an exception, or running over {@code budget_ms}) means: fail closed or open. */
 public enum OnError {
@@ -11,16 +11,11 @@ public enum OnError {
 
   @JsonValue
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return WireNames.of(this);
   }
 
   @JsonCreator
   public static OnError parse(String value) {
-    for (OnError m : values()) {
-      if (m.wireName().equals(value)) {
-        return m;
-      }
-    }
-    throw new IllegalArgumentException("unknown on_error '" + value + "' (valid: block, allow)");
+    return WireNames.parse(OnError.class, value, "on_error");
   }
 }

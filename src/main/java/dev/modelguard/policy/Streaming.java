@@ -4,7 +4,7 @@ import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonValue;
 import dev.modelguard.config.InvalidKeyException;
-import java.util.Locale;
+import dev.modelguard.guard.WireNames;
 
 /**
  * How a policy guards streamed responses (the {@code streaming:} block of a policy file).
@@ -42,17 +42,12 @@ public record Streaming(Mode mode, int holdBackChars, int checkEveryChars, int m
 
     @JsonValue
     public String wireName() {
-      return name().toLowerCase(Locale.ROOT);
+      return WireNames.of(this);
     }
 
     @JsonCreator
     public static Mode parse(String value) {
-      for (Mode m : values()) {
-        if (m.wireName().equals(value)) {
-          return m;
-        }
-      }
-      throw new IllegalArgumentException("unknown streaming mode '" + value + "' (valid: guarded, buffer, passthrough)");
+      return WireNames.parse(Mode.class, value, "streaming mode");
     }
   }
 
