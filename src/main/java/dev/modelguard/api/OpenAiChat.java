@@ -76,6 +76,31 @@ public final class OpenAiChat implements WireFormat {
 
   @Override
   public StreamChunk streamChunk(SseEvent event) {
+    return choicesChunk(event, (pieces, choice, channel, at) -> {
+      JsonNode delta = choice.path("delta");
+      addPiece(pieces, channel, at + "/delta/content", delta.get("content"));
+      for (String field : EXTRA_TEXT_FIELDS) {
+        addPiece(pieces, channel + "." + field, at + "/delta/" + field, delta.get(field));
+      }
+      JsonNode calls = delta.path("tool_calls");
+      for (int k = 0; k < calls.size(); k++) {
+        addPiece(pieces, channel + ".tool" + calls.get(k).path("index").asInt(k),
+            at + "/delta/tool_calls/" + k + "/function/arguments", calls.get(k).path("function").get("arguments"));
+      }
+    });
+  }
+
+  /** What one choice of an OpenAI-style stream chunk contributes. */
+  interface ChoicePieces {
+    /**
+     * @param channel {@code choice<index>}
+     * @param at the choice's JSON pointer ({@code /choices/<i>})
+     */
+    void add(List<StreamPiece> pieces, JsonNode choice, String channel, String at);
+  }
+
+  /** An OpenAI-style stream chunk: {@code [DONE]} carries no text; otherwise each choice adds its pieces. */
+  static StreamChunk choicesChunk(SseEvent event, ChoicePieces perChoice) {
     if ("[DONE]".equals(event.data())) {
       return StreamChunk.opaque(event);
     }
@@ -84,18 +109,7 @@ public final class OpenAiChat implements WireFormat {
     JsonNode choices = json.path("choices");
     for (int i = 0; i < choices.size(); i++) {
       JsonNode choice = choices.get(i);
-      String channel = "choice" + choice.path("index").asInt(i);
-      String at = "/choices/" + i + "/delta";
-      JsonNode delta = choice.path("delta");
-      addPiece(pieces, channel, at + "/content", delta.get("content"));
-      for (String field : EXTRA_TEXT_FIELDS) {
-        addPiece(pieces, channel + "." + field, at + "/" + field, delta.get(field));
-      }
-      JsonNode calls = delta.path("tool_calls");
-      for (int k = 0; k < calls.size(); k++) {
-        addPiece(pieces, channel + ".tool" + calls.get(k).path("index").asInt(k),
-            at + "/tool_calls/" + k + "/function/arguments", calls.get(k).path("function").get("arguments"));
-      }
+      perChoice.add(pieces, choice, "choice" + choice.path("index").asInt(i), "/choices/" + i);
     }
     return new StreamChunk(event, json, pieces);
   }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.modelguard.api.sse.SseEvent;
 import dev.modelguard.api.sse.StreamChunk;
-import dev.modelguard.api.sse.StreamPiece;
 import dev.modelguard.guard.Direction;
 import dev.modelguard.guard.Segment;
 import java.util.ArrayList;
@@ -28,17 +27,8 @@ public final class OpenAiCompletions implements WireFormat {
 
   @Override
   public StreamChunk streamChunk(SseEvent event) {
-    if ("[DONE]".equals(event.data())) {
-      return StreamChunk.opaque(event);
-    }
-    JsonNode json = WireFormat.parseData(event);
-    List<StreamPiece> pieces = new ArrayList<>();
-    JsonNode choices = json.path("choices");
-    for (int i = 0; i < choices.size(); i++) {
-      OpenAiChat.addPiece(pieces, "choice" + choices.get(i).path("index").asInt(i), "/choices/" + i + "/text",
-          choices.get(i).get("text"));
-    }
-    return new StreamChunk(event, json, pieces);
+    return OpenAiChat.choicesChunk(event,
+        (pieces, choice, channel, at) -> OpenAiChat.addPiece(pieces, channel, at + "/text", choice.get("text")));
   }
 
   @Override
