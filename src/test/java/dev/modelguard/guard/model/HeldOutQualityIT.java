@@ -1,6 +1,7 @@
 package dev.modelguard.guard.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -21,26 +22,24 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Quality regression gate: re-scores each shipped guard's held-out test split (the rows listed by
- * hash in {@code heldout-LANG.txt}, read from the shared datasets) through the real guard and fails
- * when recall or the false-positive rate is worse than the figures recorded in its
- * {@code guard.yaml}. Skipped when the datasets directory ({@code -Dmodelguard.datasets}, default
- * {@code ../shared/datasets}) is absent.
+ * Quality regression gate: re-scores the committed test splits of each shipped guard through the
+ * real guard (ONNX Runtime, the shipped int8 model, every window) and fails when recall or the
+ * benign flag rate is worse than the figures recorded in its {@code guard.yaml} under
+ * {@code metrics.LANG.SPLIT}. The splits are the row keys listed next to each language's model
+ * ({@code test-rows.txt}: a seeded 10 % of the training sources; {@code heldout-rows.txt}: whole
+ * sources left out of training), read from the shared datasets. Skipped when the datasets directory
+ * ({@code -Dmodelguard.datasets}, default {@code ../shared/datasets}) is absent.
  *
- * <p>Tolerances: the recorded figures come from first-window embeddings computed in training
- * batches; the guard scans every window (max) and batches differently (the int8 encoders quantise
- * per batch), so recall may move by a few points either way.
+ * <p>Positives are the rows whose label the guard maps; negatives are the benign rows; rows of
+ * other labels (a toxic row for the harmful guard) are not counted. The fine-tuned models' weights
+ * are int8 but activations fp32, so scores do not depend on batching and the figures are exact;
+ * the tolerances only absorb ONNX Runtime version drift.
  */
 class HeldOutQualityIT {
-  static {
-    // Exact scores: the figures were recorded with single-text embeddings (see EncoderService on
-    // batching and int8 dynamic quantisation). Failsafe gives ITs their own JVM, so this runs first.
-    System.setProperty("modelguard.batch.max", "1");
-  }
-
   static final Path DATASETS = Path.of(System.getProperty("modelguard.datasets", "../shared/datasets"));
-  static final double RECALL_TOLERANCE = 0.05;
-  static final double FPR_TOLERANCE = 0.02;
+  static final double RECALL_TOLERANCE = 0.01;
+  static final double FLAGGED_TOLERANCE = 0.005;
+  static final Map<String, String> SPLITS = Map.of("test", "test-rows.txt", "heldout_sources", "heldout-rows.txt");
   static Map<String, LabeledText> rowsByHash;
 
   static synchronized Map<String, LabeledText> rows() throws IOException {
@@ -61,49 +60,67 @@ class HeldOutQualityIT {
   @ParameterizedTest
   @ValueSource(strings = {"prompt-attack", "harmful", "toxicity"})
   @SuppressWarnings("unchecked")
-  void heldOutRecallAndFalsePositivesDoNotRegress(String name) throws Exception {
+  void recallAndBenignFlagRateDoNotRegress(String name) throws Exception {
     assumeTrue(Files.isDirectory(DATASETS), "no datasets at " + DATASETS);
     Path dir = Path.of("guard-models", name);
     ModelGuard guard = ModelGuards.load(dir);
     Set<String> positives = guard.manifest().labels().keySet();
-    for (GuardManifest.HeadEntry head : guard.manifest().heads()) {
-      List<String> hashes = Files.readAllLines(dir.resolve("heldout-" + head.lang() + ".txt")).stream()
-          .filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
-      List<LabeledText> rows = new ArrayList<>();
-      for (String h : hashes) {
-        LabeledText row = rows().get(h);
-        if (row != null) {
-          rows.add(row);
+    for (GuardManifest.ClassifierEntry entry : guard.manifest().classifiers()) {
+      Path modelDir = dir.resolve(entry.model()).getParent();
+      Map<String, Object> recordedByLang = (Map<String, Object>) guard.manifest().metrics().get(entry.lang());
+      assertNotNull(recordedByLang, name + ": guard.yaml records no metrics for " + entry.lang());
+      for (Map.Entry<String, String> split : SPLITS.entrySet()) {
+        List<LabeledText> rows = splitRows(modelDir.resolve(split.getValue()));
+        Map<String, Object> recorded = (Map<String, Object>) recordedByLang.get(split.getKey());
+        assertNotNull(recorded, name + "/" + entry.lang() + ": no recorded figures for " + split.getKey());
+        List<LabeledText> counted = rows.stream()
+            .filter(r -> positives.contains(r.label()) || r.label().equals("benign")).toList();
+        List<CompletableFuture<ModelGuard.ScanResult>> futures = counted.stream()
+            .map(r -> guard.scanAsync(Segment.of(Direction.parse(r.direction()), r.text()))).toList();
+        long pos = 0;
+        long tp = 0;
+        long neg = 0;
+        long fp = 0;
+        for (int i = 0; i < counted.size(); i++) {
+          boolean flagged = futures.get(i).get().score() >= guard.defaultThreshold();
+          if (positives.contains(counted.get(i).label())) {
+            pos++;
+            tp += flagged ? 1 : 0;
+          } else {
+            neg++;
+            fp += flagged ? 1 : 0;
+          }
+        }
+        String where = name + "/" + entry.lang() + "/" + split.getKey();
+        double recall = pos == 0 ? Double.NaN : (double) tp / pos;
+        double flaggedRate = neg == 0 ? Double.NaN : (double) fp / neg;
+        System.out.printf(Locale.ROOT, "%s: recall %.4f of %d (recorded %s), benign flagged %.4f of %d (recorded %s)%n",
+            where, recall, pos, recorded.get("recall"), flaggedRate, neg, recorded.get("benign_flagged"));
+        if (pos > 0) {
+          double r = ((Number) recorded.get("recall")).doubleValue();
+          assertTrue(recall >= r - RECALL_TOLERANCE,
+              String.format(Locale.ROOT, "%s recall %.4f regressed below recorded %.4f", where, recall, r));
+        }
+        if (neg > 0) {
+          double f = ((Number) recorded.get("benign_flagged")).doubleValue();
+          assertTrue(flaggedRate <= f + FLAGGED_TOLERANCE,
+              String.format(Locale.ROOT, "%s benign flag rate %.4f regressed above recorded %.4f", where, flaggedRate, f));
         }
       }
-      assertEquals(hashes.size(), rows.size(), name + "/" + head.lang() + ": held-out rows missing from " + DATASETS);
-      List<CompletableFuture<ModelGuard.ScanResult>> futures = rows.stream()
-          .map(r -> guard.scanAsync(Segment.of(Direction.parse(r.direction()), r.text()))).toList();
-      long pos = 0;
-      long tp = 0;
-      long neg = 0;
-      long fp = 0;
-      for (int i = 0; i < rows.size(); i++) {
-        boolean flagged = futures.get(i).get().score() >= guard.defaultThreshold();
-        if (positives.contains(rows.get(i).label())) {
-          pos++;
-          tp += flagged ? 1 : 0;
-        } else {
-          neg++;
-          fp += flagged ? 1 : 0;
-        }
-      }
-      double recall = (double) tp / pos;
-      double fpr = (double) fp / neg;
-      Map<String, Object> recorded = (Map<String, Object>) guard.manifest().metrics().get(head.lang());
-      double recordedRecall = ((Number) recorded.get("test_recall")).doubleValue();
-      double recordedFpr = ((Number) recorded.get("test_false_positive_rate")).doubleValue();
-      System.out.printf(Locale.ROOT, "%s/%s held-out: recall %.4f (recorded %.4f), FPR %.4f (recorded %.4f), %d rows%n",
-          name, head.lang(), recall, recordedRecall, fpr, recordedFpr, rows.size());
-      assertTrue(recall >= recordedRecall - RECALL_TOLERANCE,
-          String.format(Locale.ROOT, "%s/%s recall %.4f regressed below recorded %.4f", name, head.lang(), recall, recordedRecall));
-      assertTrue(fpr <= recordedFpr + FPR_TOLERANCE,
-          String.format(Locale.ROOT, "%s/%s FPR %.4f regressed above recorded %.4f", name, head.lang(), fpr, recordedFpr));
     }
+  }
+
+  private static List<LabeledText> splitRows(Path list) throws IOException {
+    List<String> hashes = Files.readAllLines(list).stream().filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
+    List<LabeledText> rows = new ArrayList<>();
+    Map<String, LabeledText> all = rows();
+    for (String h : hashes) {
+      LabeledText row = all.get(h);
+      if (row != null) {
+        rows.add(row);
+      }
+    }
+    assertEquals(hashes.size(), rows.size(), list + ": rows missing from " + DATASETS);
+    return rows;
   }
 }

