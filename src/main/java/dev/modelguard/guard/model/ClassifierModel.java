@@ -1,16 +1,19 @@
 package dev.modelguard.guard.model;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -18,55 +21,79 @@ import java.util.TreeMap;
 
 /**
  * A Hugging Face-style sequence-classification model exported to ONNX ({@code model.onnx} +
- * {@code tokenizer.json} + {@code config.json} with {@code id2label}): texts in, per-label
- * probabilities out (softmax or sigmoid over the logits).
+ * {@code tokenizer.json}): texts in, raw logits out, one per output label. Activation, label
+ * names ({@link #readLabels}, from the {@code config.json}) and thresholds belong to the guards
+ * reading the logits, so guards that pick different labels can share one model.
  *
- * <p>Threading: {@link #classify} is thread-safe but meant to be driven by one
- * {@link MicroBatcher} thread. Failure: {@link #load} throws {@link ModelLoadException} naming the
- * missing or corrupt file; {@link #classify} throws {@link IllegalStateException} on an inference
- * error.
+ * <p>Sessions use {@link ModelRuntime#classifierSessionOptions()}: weight-only int8 models are
+ * dequantised once, at load.
+ *
+ * <p>Threading: {@link #logits} is thread-safe but meant to be driven by one {@link MicroBatcher}
+ * thread ({@link ClassifierService}). Failure: {@link #load} throws {@link ModelLoadException}
+ * naming the missing or corrupt file; {@link #logits} throws {@link IllegalStateException} on an
+ * inference error.
  */
 public final class ClassifierModel implements AutoCloseable {
-  private final List<String> labels;
-  private final boolean sigmoid;
+  private final Path modelFile;
   private final HuggingFaceTokenizer tokenizer;
   private final OrtSession session;
   private final Set<String> inputNames;
+  private final int outputs;
 
-  private ClassifierModel(List<String> labels, boolean sigmoid, HuggingFaceTokenizer tokenizer, OrtSession session) {
-    this.labels = labels;
-    this.sigmoid = sigmoid;
+  private ClassifierModel(Path modelFile, HuggingFaceTokenizer tokenizer, OrtSession session, int outputs) {
+    this.modelFile = modelFile;
     this.tokenizer = tokenizer;
     this.session = session;
     this.inputNames = session.getInputNames();
+    this.outputs = outputs;
   }
 
-  /** Loads the classifier files named by {@code entry}, relative to {@code dir}. */
-  public static ClassifierModel load(Path dir, GuardManifest.ClassifierEntry entry) {
+  /**
+   * Loads {@code modelFile} and {@code tokenizerFile}; texts are truncated to {@code maxTokens}.
+   *
+   * @throws ModelLoadException naming the file when one is missing or unreadable, or when the
+   *     model has no {@code input_ids} input or its first output is not float {@code [batch, labels]}
+   */
+  public static ClassifierModel load(Path modelFile, Path tokenizerFile, int maxTokens) {
     ModelRuntime.ensureInitialized();
-    Path configFile = requireFile(dir.resolve(entry.config()), "classifier config");
-    Path tokenizerFile = requireFile(dir.resolve(entry.tokenizer()), "tokenizer");
-    Path modelFile = requireFile(dir.resolve(entry.model()), "ONNX model");
-    List<String> labels = readLabels(configFile);
+    requireFile(tokenizerFile, "tokenizer");
+    requireFile(modelFile, "ONNX model");
     HuggingFaceTokenizer tokenizer;
     try (InputStream in = Files.newInputStream(tokenizerFile)) {
-      tokenizer = TokenizedBatch.loadTokenizer(in, entry.maxTokens());
+      tokenizer = TokenizedBatch.loadTokenizer(in, maxTokens);
     } catch (IOException | RuntimeException e) {
       throw new ModelLoadException("cannot load tokenizer " + tokenizerFile + ": " + e.getMessage(), e);
     }
     OrtSession session;
-    try {
-      session = ModelRuntime.environment().createSession(modelFile.toString(), ModelRuntime.sessionOptions());
+    try (OrtSession.SessionOptions options = ModelRuntime.classifierSessionOptions()) {
+      session = ModelRuntime.environment().createSession(modelFile.toString(), options);
     } catch (OrtException | RuntimeException e) {
       tokenizer.close();
       throw new ModelLoadException("cannot load ONNX model " + modelFile + ": " + e.getMessage(), e);
     }
-    if (!session.getInputNames().contains("input_ids")) {
+    try {
+      if (!session.getInputNames().contains("input_ids")) {
+        throw new ModelLoadException("ONNX model " + modelFile + " has no input_ids input (inputs: "
+            + session.getInputNames() + ")");
+      }
+      return new ClassifierModel(modelFile, tokenizer, session, logitsWidth(modelFile, session));
+    } catch (ModelLoadException | OrtException e) {
       tokenizer.close();
       closeQuietly(session);
-      throw new ModelLoadException("ONNX model " + modelFile + " has no input_ids input (inputs: " + session.getInputNames() + ")");
+      throw e instanceof ModelLoadException m ? m
+          : new ModelLoadException("cannot read the outputs of ONNX model " + modelFile + ": " + e.getMessage(), e);
     }
-    return new ClassifierModel(labels, entry.activation().equals("sigmoid"), tokenizer, session);
+  }
+
+  /** The declared label count of the first output, or -1 when the model leaves it symbolic. */
+  private static int logitsWidth(Path modelFile, OrtSession session) throws OrtException {
+    NodeInfo first = session.getOutputInfo().values().iterator().next();
+    if (!(first.getInfo() instanceof TensorInfo info) || info.type != OnnxJavaType.FLOAT || info.getShape().length != 2) {
+      throw new ModelLoadException("ONNX model " + modelFile + ": first output " + first.getName()
+          + " must be float logits [batch, labels], is " + first.getInfo());
+    }
+    long width = info.getShape()[1];
+    return width > 0 ? (int) width : -1;
   }
 
   private static Path requireFile(Path file, String what) {
@@ -76,7 +103,14 @@ public final class ClassifierModel implements AutoCloseable {
     return file;
   }
 
-  private static List<String> readLabels(Path configFile) {
+  /**
+   * The labels of a HF {@code config.json}'s {@code id2label}, by output index.
+   *
+   * @throws ModelLoadException naming the file when it is missing, unreadable, has no
+   *     {@code id2label} or its ids are not {@code 0..n-1}
+   */
+  public static List<String> readLabels(Path configFile) {
+    requireFile(configFile, "classifier config");
     try {
       JsonNode id2label = new ObjectMapper().readTree(configFile.toFile()).path("id2label");
       if (!id2label.isObject() || id2label.isEmpty()) {
@@ -84,56 +118,52 @@ public final class ClassifierModel implements AutoCloseable {
       }
       Map<Integer, String> byId = new TreeMap<>();
       id2label.fields().forEachRemaining(e -> byId.put(Integer.parseInt(e.getKey()), e.getValue().asText()));
-      List<String> labels = new ArrayList<>(byId.values());
       int expected = 0;
       for (int id : byId.keySet()) {
         if (id != expected++) {
           throw new ModelLoadException("classifier config " + configFile + ": id2label ids must be 0.." + (byId.size() - 1));
         }
       }
-      return List.copyOf(labels);
+      return List.copyOf(byId.values());
     } catch (IOException | NumberFormatException e) {
       throw new ModelLoadException("cannot read classifier config " + configFile + ": " + e.getMessage(), e);
     }
   }
 
-  /** The model's labels, by output index. */
-  public List<String> labels() {
-    return labels;
+  /** The model file, for messages. */
+  public Path modelFile() {
+    return modelFile;
   }
 
-  /** Per-label probabilities for each text, in {@link #labels()} order. */
-  public List<double[]> classify(List<String> texts) {
+  /** Logits per text as the model declares them, or -1 when its output shape leaves it open. */
+  public int outputs() {
+    return outputs;
+  }
+
+  /**
+   * Raw logits for each text, in order: one batch, padded to the longest text.
+   *
+   * @throws IllegalStateException on an inference error
+   */
+  public List<float[]> logits(List<String> texts) {
+    if (texts.isEmpty()) {
+      return List.of();
+    }
     TokenizedBatch batch = TokenizedBatch.of(tokenizer, texts);
     Map<String, OnnxTensor> inputs = null;
     try {
       inputs = batch.inputs(ModelRuntime.environment(), inputNames);
       try (OrtSession.Result result = session.run(inputs)) {
         float[][] logits = (float[][]) result.get(0).getValue();
-        List<double[]> out = new ArrayList<>(logits.length);
-        for (float[] row : logits) {
-          if (row.length != labels.size()) {
-            throw new IllegalStateException("classifier produced " + row.length + " logits for " + labels.size() + " labels");
-          }
-          out.add(sigmoid ? sigmoid(row) : Head.softmax(row));
-        }
-        return out;
+        return Arrays.asList(logits);
       }
     } catch (OrtException e) {
-      throw new IllegalStateException("classifier inference failed: " + e.getMessage(), e);
+      throw new IllegalStateException("inference failed in classifier " + modelFile + ": " + e.getMessage(), e);
     } finally {
       if (inputs != null) {
         inputs.values().forEach(OnnxTensor::close);
       }
     }
-  }
-
-  private static double[] sigmoid(float[] logits) {
-    double[] p = new double[logits.length];
-    for (int i = 0; i < p.length; i++) {
-      p[i] = 1 / (1 + Math.exp(-logits[i]));
-    }
-    return p;
   }
 
   private static void closeQuietly(OrtSession session) {
@@ -144,12 +174,13 @@ public final class ClassifierModel implements AutoCloseable {
     }
   }
 
+  /** Releases the ONNX session and the native tokenizer. */
   @Override
   public void close() {
     try {
       session.close();
     } catch (OrtException e) {
-      throw new IllegalStateException("cannot close classifier session", e);
+      throw new IllegalStateException("cannot close classifier session " + modelFile, e);
     } finally {
       tokenizer.close();
     }

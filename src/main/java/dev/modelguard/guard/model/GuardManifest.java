@@ -12,9 +12,13 @@ import dev.modelguard.guard.Categories;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The {@code guard.yaml} of a guard folder. Unknown keys are errors; invariants are checked on
@@ -26,7 +30,8 @@ import java.util.Objects;
  * @param labels model label → finding category (SPEC section 6); labels not listed are ignored
  * @param threshold the recommended policy threshold on the reported score
  * @param heads {@code head} kind: one head per language ({@code en}, {@code zh} or {@code any})
- * @param classifier {@code classifier} kind: the model files
+ * @param classifiers {@code classifier} kind: one model per language ({@code en}, {@code zh} or
+ *     {@code any}); several guard folders may name the same model files and share its inference
  * @param window long-text scanning
  * @param training where the model came from
  * @param metrics held-out measurements, free-form (informational)
@@ -39,7 +44,7 @@ public record GuardManifest(
     Map<String, String> labels,
     double threshold,
     List<HeadEntry> heads,
-    ClassifierEntry classifier,
+    List<ClassifierEntry> classifiers,
     Window window,
     Training training,
     Map<String, Object> metrics) {
@@ -48,6 +53,8 @@ public record GuardManifest(
   public static final String KIND_HEAD = "head";
   /** The {@code classifier} kind. */
   public static final String KIND_CLASSIFIER = "classifier";
+  /** The values of {@code lang}: which windows an entry scores, by script (Han share). */
+  public static final List<String> LANGS = List.of("en", "zh", "any");
 
   public GuardManifest {
     Objects.requireNonNull(name, "name is required");
@@ -69,10 +76,41 @@ public record GuardManifest(
     if (KIND_HEAD.equals(kind) && (heads == null || heads.isEmpty())) {
       throw new IllegalArgumentException("heads: a head guard needs at least one head");
     }
-    if (KIND_CLASSIFIER.equals(kind) && classifier == null) {
-      throw new IllegalArgumentException("classifier: a classifier guard needs its model files");
+    if (KIND_HEAD.equals(kind) && classifiers != null) {
+      throw new IllegalArgumentException("classifiers: only for kind classifier (this guard is kind head)");
+    }
+    if (KIND_CLASSIFIER.equals(kind)) {
+      if (classifiers == null || classifiers.isEmpty()) {
+        // Unknown keys are reported after the constructor runs, so name the pre-list key here.
+        throw new IllegalArgumentException("classifiers: a classifier guard needs at least one model entry"
+            + " (a list, one entry per language; it replaces the single classifier: key)");
+      }
+      if (heads != null) {
+        throw new IllegalArgumentException("heads: only for kind head (this guard is kind classifier)");
+      }
+      checkClassifiers(classifiers, labels);
     }
     window = window == null ? Window.DEFAULT : window;
+  }
+
+  private static void checkClassifiers(List<ClassifierEntry> classifiers, Map<String, String> labels) {
+    Set<String> langs = new HashSet<>();
+    for (int i = 0; i < classifiers.size(); i++) {
+      ClassifierEntry entry = classifiers.get(i);
+      if (entry == null) {
+        throw new IllegalArgumentException("classifiers[" + i + "]: empty entry");
+      }
+      if (!langs.add(entry.lang())) {
+        throw new IllegalArgumentException("classifiers[" + i + "].lang: " + entry.lang()
+            + " is listed twice (one entry per language)");
+      }
+      for (String label : entry.thresholdLogits().keySet()) {
+        if (!labels.containsKey(label)) {
+          throw new IllegalArgumentException("classifiers[" + i + "].threshold_logits." + label
+              + ": not a label mapped in labels: (mapped: " + labels.keySet() + ")");
+        }
+      }
+    }
   }
 
   /**
@@ -88,7 +126,7 @@ public record GuardManifest(
   public record HeadEntry(String lang, String encoder, String file,
       @JsonProperty("threshold_log_odds") double thresholdLogOdds) {
     public HeadEntry {
-      if (!List.of("en", "zh", "any").contains(lang)) {
+      if (!LANGS.contains(lang)) {
         throw new IllegalArgumentException("heads[].lang: must be en, zh or any, was " + lang);
       }
       EncoderSpec.named(encoder);
@@ -100,26 +138,58 @@ public record GuardManifest(
   }
 
   /**
-   * An HF-style sequence classifier exported to ONNX.
+   * An HF-style sequence classifier exported to ONNX, for the windows of one language. Paths are
+   * relative to the guard folder and may leave it ({@code ../shared/en/model.onnx}): guards naming
+   * the same model and tokenizer files with the same {@code max_tokens} share one session, batcher
+   * and logits cache ({@link ClassifierService}).
    *
+   * @param lang {@code en}, {@code zh} or {@code any} (default): which windows it scores (by script)
    * @param model the ONNX file (inputs {@code input_ids}, optional {@code attention_mask} /
    *     {@code token_type_ids}; first output logits {@code [batch, labels]})
    * @param tokenizer the HF {@code tokenizer.json}
    * @param config the HF {@code config.json} holding {@code id2label}
-   * @param activation {@code softmax} (one label per text) or {@code sigmoid} (multi-label)
-   * @param maxTokens truncation length
+   * @param activation {@code softmax} (one label per text; default) or {@code sigmoid} (one
+   *     independent head per label)
+   * @param maxTokens truncation length (default 512)
+   * @param thresholdLogits sigmoid only: per model label, the logit that reads as score 0.5
+   *     (reported score {@code sigmoid(logit - threshold)}); labels not listed use 0. Never null.
    */
-  public record ClassifierEntry(String model, String tokenizer, String config, String activation,
-      @JsonProperty("max_tokens") Integer maxTokens) {
+  public record ClassifierEntry(String lang, String model, String tokenizer, String config, String activation,
+      @JsonProperty("max_tokens") Integer maxTokens,
+      @JsonProperty("threshold_logits") Map<String, Double> thresholdLogits) {
     public ClassifierEntry {
-      Objects.requireNonNull(model, "classifier.model is required");
-      Objects.requireNonNull(tokenizer, "classifier.tokenizer is required");
-      Objects.requireNonNull(config, "classifier.config is required");
+      lang = lang == null ? "any" : lang;
+      if (!LANGS.contains(lang)) {
+        throw new IllegalArgumentException("classifiers[].lang: must be en, zh or any, was " + lang);
+      }
+      Objects.requireNonNull(model, "classifiers[].model is required");
+      Objects.requireNonNull(tokenizer, "classifiers[].tokenizer is required");
+      Objects.requireNonNull(config, "classifiers[].config is required");
       activation = activation == null ? "softmax" : activation;
       if (!activation.equals("softmax") && !activation.equals("sigmoid")) {
-        throw new IllegalArgumentException("classifier.activation: must be softmax or sigmoid, was " + activation);
+        throw new IllegalArgumentException("classifiers[].activation: must be softmax or sigmoid, was " + activation);
       }
       maxTokens = maxTokens == null ? 512 : maxTokens;
+      if (maxTokens < 1) {
+        throw new IllegalArgumentException("classifiers[].max_tokens: must be >= 1, was " + maxTokens);
+      }
+      thresholdLogits = thresholdLogits == null
+          ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(thresholdLogits));
+      if (!thresholdLogits.isEmpty() && !activation.equals("sigmoid")) {
+        throw new IllegalArgumentException("classifiers[].threshold_logits: only with activation sigmoid (a softmax"
+            + " score is a probability shared by all labels, so it has no per-label logit threshold)");
+      }
+      thresholdLogits.forEach((label, logit) -> {
+        if (logit == null || !Double.isFinite(logit)) {
+          throw new IllegalArgumentException("classifiers[].threshold_logits." + label + ": must be a finite number, was "
+              + logit);
+        }
+      });
+    }
+
+    /** True for {@code sigmoid}: labels are scored independently. */
+    public boolean sigmoid() {
+      return activation.equals("sigmoid");
     }
   }
 

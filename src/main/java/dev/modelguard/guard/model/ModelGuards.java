@@ -1,27 +1,41 @@
 package dev.modelguard.guard.model;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * Loads guard folders ({@code guard-models/NAME/guard.yaml} + model files) into {@link ModelGuard}s.
  *
+ * <p>Kinds: a {@code head} guard reads embeddings of a shared encoder ({@link EncoderService}) with
+ * its own small head per language. A {@code classifier} guard reads the logits of one ONNX model
+ * per language ({@code classifiers:}) and keeps only the labels it maps; models are shared
+ * process-wide by content ({@link ClassifierService}), so guard folders naming the same model
+ * files (prompt-attack, harmful and toxicity reading one multi-label model) cost one session and
+ * one model pass per window between them. Windows are shared only when they are equal, that is
+ * when the guards use the same {@code window:} settings. Either way a folder's guard keeps its own
+ * verdict cache, so load a folder once and share the guard (see {@link ModelGuardRegistry}).
+ *
+ * <p>Version: {@link ModelGuard#version()} hashes the manifest and every file it references (heads,
+ * or model, tokenizer and config of each entry, also outside the folder), so it changes with any of
+ * them.
+ *
  * <p>Threading: {@link #load} may be called from any thread, off the event loop (it reads files and
- * creates ONNX sessions). Encoders are shared process-wide ({@link EncoderService}); each
- * {@code classifier} folder gets its own session and batcher, so load a folder once and share the
- * guard (see {@link ModelGuardRegistry}).
+ * creates ONNX sessions).
  *
  * <p>Failure: {@link ModelLoadException} naming the file at fault (missing or invalid
- * {@code guard.yaml}, missing or corrupt head weights, ONNX model, tokenizer or config), so a broken
- * folder fails at startup.
+ * {@code guard.yaml}, missing or corrupt head weights, ONNX model, tokenizer or config, a
+ * {@code threshold_logits} label the config does not have), so a broken folder fails at startup.
  */
 public final class ModelGuards {
   /** The manifest's file name inside a guard folder. */
@@ -71,7 +85,7 @@ public final class ModelGuards {
       heads.add(new LoadedHead(entry, head, EncoderService.shared(spec.name())));
     }
     return text -> {
-      LoadedHead chosen = pick(heads, Script.isChinese(text) ? "zh" : "en");
+      LoadedHead chosen = pick(heads, h -> h.entry().lang(), Script.isChinese(text) ? "zh" : "en");
       return chosen.encoder().embed(text).thenApply(v -> {
         float[] logits = chosen.head().logits(v);
         int best = 1;
@@ -86,18 +100,19 @@ public final class ModelGuards {
     };
   }
 
-  private static LoadedHead pick(List<LoadedHead> heads, String lang) {
-    for (LoadedHead h : heads) {
-      if (h.entry().lang().equals(lang)) {
-        return h;
+  /** The entry for {@code lang}, else the {@code any} entry, else the first. */
+  static <T> T pick(List<T> entries, Function<T, String> langOf, String lang) {
+    for (T e : entries) {
+      if (langOf.apply(e).equals(lang)) {
+        return e;
       }
     }
-    for (LoadedHead h : heads) {
-      if (h.entry().lang().equals("any")) {
-        return h;
+    for (T e : entries) {
+      if (langOf.apply(e).equals("any")) {
+        return e;
       }
     }
-    return heads.get(0);
+    return entries.get(0);
   }
 
   /**
@@ -108,56 +123,121 @@ public final class ModelGuards {
     return 1 / (1 + Math.exp(-(logOdds - thresholdLogOdds)));
   }
 
-  private static ModelGuard.WindowScorer classifierScorer(Path dir, GuardManifest manifest, List<Path> files) {
-    GuardManifest.ClassifierEntry entry = manifest.classifier();
-    ClassifierModel model = ClassifierModel.load(dir, entry);
-    files.add(dir.resolve(entry.model()));
-    files.add(dir.resolve(entry.tokenizer()));
-    files.add(dir.resolve(entry.config()));
-    List<String> labels = model.labels();
-    boolean anyMapped = labels.stream().anyMatch(manifest.labels()::containsKey);
-    if (!anyMapped) {
-      throw new ModelLoadException(dir.resolve(entry.config()) + ": none of the model's labels " + labels
-          + " is mapped in labels: of " + dir.resolve(MANIFEST));
-    }
-    MicroBatcher<String, double[]> batcher = new MicroBatcher<>(dir.getFileName().toString(), EncoderService.MAX_BATCH,
-        EncoderService.MAX_WAIT_MICROS, EncoderService.QUEUE_CAPACITY, model::classify);
-    boolean sigmoid = entry.activation().equals("sigmoid");
-    Map<String, String> mapped = manifest.labels();
-    return text -> {
-      CompletableFuture<double[]> probs = batcher.submit(text);
-      return probs.thenApply(p -> {
-        String bestLabel = null;
-        double best = -1;
-        double sum = 0;
-        for (int i = 0; i < p.length; i++) {
-          if (!mapped.containsKey(labels.get(i))) {
-            continue;
-          }
-          sum += p[i];
-          if (p[i] > best) {
-            best = p[i];
-            bestLabel = labels.get(i);
-          }
+  /**
+   * One {@code classifiers:} entry bound to its shared model: which logits the guard reads and how
+   * it turns them into a score.
+   *
+   * @param entry the manifest entry
+   * @param service the shared model
+   * @param labels the model's labels by output index ({@code id2label})
+   * @param mapped per output: mapped in the guard's {@code labels:}
+   * @param thresholds per output: the logit that reads as 0.5 (sigmoid; 0 when not given)
+   */
+  record ClassifierReader(GuardManifest.ClassifierEntry entry, ClassifierService service, List<String> labels,
+      boolean[] mapped, double[] thresholds) {
+
+    /**
+     * The window's label and score. Sigmoid: the highest {@code sigmoid(logit - threshold)} of
+     * the mapped labels. Softmax: the summed probability of the mapped labels (the chance of any
+     * flagged label) and the likeliest of them.
+     */
+    ModelGuard.WindowScore score(float[] logits) {
+      if (logits.length != labels.size()) {
+        throw new IllegalStateException("classifier " + service.model().modelFile() + " produced " + logits.length
+            + " logits but its config names " + labels.size() + " labels " + labels);
+      }
+      double[] p = entry.sigmoid() ? null : Head.softmax(logits);
+      String bestLabel = null;
+      double best = -1;
+      double sum = 0;
+      for (int i = 0; i < logits.length; i++) {
+        if (!mapped[i]) {
+          continue;
         }
-        // Softmax: the chance of any flagged label; sigmoid labels are independent, so the max.
-        double score = sigmoid ? best : Math.min(1, sum);
-        return new ModelGuard.WindowScore(bestLabel, score, 0, 0);
-      });
+        double pi = p == null ? calibrate(logits[i], thresholds[i]) : p[i];
+        sum += pi;
+        if (pi > best) {
+          best = pi;
+          bestLabel = labels.get(i);
+        }
+      }
+      return new ModelGuard.WindowScore(bestLabel, entry.sigmoid() ? best : Math.min(1, sum), 0, 0);
+    }
+  }
+
+  private static ModelGuard.WindowScorer classifierScorer(Path dir, GuardManifest manifest, List<Path> files) {
+    Path manifestFile = dir.resolve(MANIFEST);
+    List<ClassifierReader> readers = new ArrayList<>();
+    for (int e = 0; e < manifest.classifiers().size(); e++) {
+      GuardManifest.ClassifierEntry entry = manifest.classifiers().get(e);
+      Path configFile = dir.resolve(entry.config()).normalize();
+      Path modelFile = dir.resolve(entry.model()).normalize();
+      Path tokenizerFile = dir.resolve(entry.tokenizer()).normalize();
+      List<String> labels = ClassifierModel.readLabels(configFile);
+      if (labels.stream().noneMatch(manifest.labels()::containsKey)) {
+        throw new ModelLoadException(configFile + ": none of the model's labels " + labels
+            + " is mapped in labels: of " + manifestFile);
+      }
+      double[] thresholds = new double[labels.size()];
+      for (Map.Entry<String, Double> t : entry.thresholdLogits().entrySet()) {
+        int index = labels.indexOf(t.getKey());
+        if (index < 0) {
+          throw new ModelLoadException(manifestFile + ": classifiers[" + e + "].threshold_logits." + t.getKey()
+              + ": no such label in id2label of " + configFile + " " + labels);
+        }
+        thresholds[index] = t.getValue();
+      }
+      boolean[] mapped = new boolean[labels.size()];
+      for (int i = 0; i < mapped.length; i++) {
+        mapped[i] = manifest.labels().containsKey(labels.get(i));
+      }
+      ClassifierService service = ClassifierService.shared(modelFile, tokenizerFile, entry.maxTokens());
+      int outputs = service.model().outputs();
+      if (outputs >= 0 && outputs != labels.size()) {
+        throw new ModelLoadException(configFile + ": id2label names " + labels.size() + " labels but ONNX model "
+            + modelFile + " outputs " + outputs + " logits");
+      }
+      files.add(modelFile);
+      files.add(tokenizerFile);
+      files.add(configFile);
+      readers.add(new ClassifierReader(entry, service, labels, mapped, thresholds));
+    }
+    return text -> {
+      ClassifierReader chosen = pick(readers, r -> r.entry().lang(), Script.isChinese(text) ? "zh" : "en");
+      return chosen.service().logits(text).thenApply(chosen::score);
     };
   }
 
+  /** {@code sha256:<hex>} over the bytes of {@code files}, in order, each counted once. */
   private static String version(List<Path> files) {
+    return "sha256:" + sha256(new LinkedHashSet<>(files), "guard");
+  }
+
+  /**
+   * Hex SHA-256 over the bytes of {@code files}, in order, streamed (models can be hundreds of MB).
+   *
+   * @throws ModelLoadException naming the file when one is missing or unreadable
+   */
+  static String sha256(Collection<Path> files, String what) {
+    MessageDigest md;
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (Path file : files) {
-        md.update(Files.readAllBytes(file));
-      }
-      return "sha256:" + HexFormat.of().formatHex(md.digest());
-    } catch (IOException e) {
-      throw new ModelLoadException("cannot read " + e.getMessage(), e);
+      md = MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+    byte[] buffer = new byte[1 << 16];
+    for (Path file : files) {
+      if (!Files.isRegularFile(file)) {
+        throw new ModelLoadException(what + " file " + file + " does not exist");
+      }
+      try (InputStream in = Files.newInputStream(file)) {
+        for (int n; (n = in.read(buffer)) > 0; ) {
+          md.update(buffer, 0, n);
+        }
+      } catch (IOException e) {
+        throw new ModelLoadException("cannot read " + file + ": " + e.getMessage(), e);
+      }
+    }
+    return HexFormat.of().formatHex(md.digest());
   }
 }
