@@ -25,21 +25,32 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Quality regression gate: re-scores the committed test splits of each shipped guard through the
  * real guard (ONNX Runtime, the shipped int8 model, every window) and fails when recall or the
  * benign flag rate is worse than the figures recorded in its {@code guard.yaml} under
- * {@code metrics.LANG.SPLIT}. The splits are the row keys listed next to each language's model
- * ({@code test-rows.txt}: a seeded 10 % of the training sources; {@code heldout-rows.txt}: whole
- * sources left out of training), read from the shared datasets. Skipped when the datasets directory
+ * {@code metrics.LANG.test}. The split is the row keys listed next to each language's model
+ * ({@code test-rows.txt}: a seeded 10 % of every training source, never trained on), read from the
+ * shared datasets. (The figures on whole sources left out of training come from the validation
+ * run recorded in each card; the shipped model was trained on those sources too.) Skipped when the
+ * datasets directory
  * ({@code -Dmodelguard.datasets}, default {@code ../shared/datasets}) is absent.
  *
  * <p>Positives are the rows whose label the guard maps; negatives are the benign rows; rows of
- * other labels (a toxic row for the harmful guard) are not counted. The fine-tuned models' weights
- * are int8 but activations fp32, so scores do not depend on batching and the figures are exact;
- * the tolerances only absorb ONNX Runtime version drift.
+ * other labels (a toxic row for the harmful guard) are not counted. Rows are scored one text per
+ * inference, as recorded, so the figures reproduce exactly; the tolerances only absorb ONNX
+ * Runtime version drift.
  */
 class HeldOutQualityIT {
+  static {
+    // One text per inference, as ClassifierCalibrator recorded the figures: the dynamic int8 model
+    // quantises activations per batch, so batched scores move slightly. Failsafe gives ITs their
+    // own JVM, so this runs before any model loads.
+    System.setProperty("modelguard.batch.max", "1");
+  }
+
+  /** Rows in flight at once: stays well under the batcher's queue capacity. */
+  static final int CHUNK = 256;
   static final Path DATASETS = Path.of(System.getProperty("modelguard.datasets", "../shared/datasets"));
   static final double RECALL_TOLERANCE = 0.01;
   static final double FLAGGED_TOLERANCE = 0.005;
-  static final Map<String, String> SPLITS = Map.of("test", "test-rows.txt", "heldout_sources", "heldout-rows.txt");
+  static final Map<String, String> SPLITS = Map.of("test", "test-rows.txt");
   static Map<String, LabeledText> rowsByHash;
 
   static synchronized Map<String, LabeledText> rows() throws IOException {
@@ -75,20 +86,23 @@ class HeldOutQualityIT {
         assertNotNull(recorded, name + "/" + entry.lang() + ": no recorded figures for " + split.getKey());
         List<LabeledText> counted = rows.stream()
             .filter(r -> positives.contains(r.label()) || r.label().equals("benign")).toList();
-        List<CompletableFuture<ModelGuard.ScanResult>> futures = counted.stream()
-            .map(r -> guard.scanAsync(Segment.of(Direction.parse(r.direction()), r.text()))).toList();
         long pos = 0;
         long tp = 0;
         long neg = 0;
         long fp = 0;
-        for (int i = 0; i < counted.size(); i++) {
-          boolean flagged = futures.get(i).get().score() >= guard.defaultThreshold();
-          if (positives.contains(counted.get(i).label())) {
-            pos++;
-            tp += flagged ? 1 : 0;
-          } else {
-            neg++;
-            fp += flagged ? 1 : 0;
+        for (int from = 0; from < counted.size(); from += CHUNK) {
+          List<LabeledText> chunk = counted.subList(from, Math.min(counted.size(), from + CHUNK));
+          List<CompletableFuture<ModelGuard.ScanResult>> futures = chunk.stream()
+              .map(r -> guard.scanAsync(Segment.of(Direction.parse(r.direction()), r.text()))).toList();
+          for (int i = 0; i < chunk.size(); i++) {
+            boolean flagged = futures.get(i).get().score() >= guard.defaultThreshold();
+            if (positives.contains(chunk.get(i).label())) {
+              pos++;
+              tp += flagged ? 1 : 0;
+            } else {
+              neg++;
+              fp += flagged ? 1 : 0;
+            }
           }
         }
         String where = name + "/" + entry.lang() + "/" + split.getKey();
