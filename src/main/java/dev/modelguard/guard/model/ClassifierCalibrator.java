@@ -44,7 +44,8 @@ public final class ClassifierCalibrator {
   static final GuardManifest.Window WINDOW = new GuardManifest.Window(400, 50, 20_000);
   static final int MAX_TOKENS = 512;
 
-  private record Scored(LabeledText row, float[] logits) {}
+  /** A row and its best-window logits. */
+  record Scored(LabeledText row, float[] logits) {}
 
   private ClassifierCalibrator() {}
 

@@ -1,0 +1,72 @@
+package dev.modelguard.guard.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ClassifierCalibratorTest {
+  static final List<String> LABELS = List.of("injection", "jailbreak", "harmful", "toxic");
+
+  static ClassifierCalibrator.Scored row(String label, String source, float... logits) {
+    return new ClassifierCalibrator.Scored(new LabeledText("t", label, "en", source, "prompt"), logits);
+  }
+
+  @Test
+  void eachGuardFlagsAtMostTheTargetShareOfBenignPrompts() {
+    List<ClassifierCalibrator.Scored> calib = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      // injection and jailbreak logits rise on different rows, so the guard's max matters
+      calib.add(row("benign", "a", i / 100f, (999 - i) / 100f, i % 10, -i));
+    }
+    calib.add(row("injection", "a", 50, 50, 50, 50)); // positives do not move thresholds
+    Map<String, Double> t = ClassifierCalibrator.calibrate(calib, LABELS, 0.01);
+    long flagged = calib.stream().filter(s -> s.row().label().equals("benign"))
+        .filter(s -> s.logits()[0] >= t.get("injection") || s.logits()[1] >= t.get("jailbreak")).count();
+    assertTrue(flagged <= 10, "prompt-attack flags " + flagged + " of 1000");
+    assertTrue(flagged >= 8, "thresholds not needlessly high: " + flagged);
+    assertEquals(4, t.size());
+  }
+
+  @Test
+  void reportCountsRecallAndBenignFlagsPerGuardAndSource() {
+    Map<String, Double> t = Map.of("injection", 0.0, "jailbreak", 0.0, "harmful", 0.0, "toxic", 0.0);
+    List<ClassifierCalibrator.Scored> rows = List.of(
+        row("injection", "x/y@1:f", 1, -1, -1, -1),
+        row("injection", "aug/indirect-doc:x/y@1:f", -1, -1, -1, -1),
+        row("jailbreak", "j@1", -1, 2, -1, -1),
+        row("benign", "b@1", -1, -1, 3, -1),
+        row("benign", "b@1", -1, -1, -1, -1),
+        row("toxic", "t@1", 5, -1, -1, 5)); // not counted by prompt-attack: another guard's label
+    @SuppressWarnings("unchecked")
+    Map<String, Object> pa = (Map<String, Object>) ClassifierCalibrator.report(rows, LABELS, t).get("prompt-attack");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> prompt = (Map<String, Object>) ((Map<String, Object>) pa.get("pooled")).get("prompt");
+    assertEquals(3L, prompt.get("positives"));
+    assertEquals(0.6667, prompt.get("recall"));
+    assertEquals(2L, prompt.get("benign"));
+    assertEquals(0.0, prompt.get("benign_flagged"));
+    assertEquals(0.8333, prompt.get("auc"));
+    assertTrue(pa.get("sources").toString().contains("x/y@1 via aug/indirect-doc"), pa.get("sources").toString());
+  }
+
+  @Test
+  void aucIsTheChanceAPositiveOutscoresANegativeWithTiesHalf() {
+    assertEquals(1.0, ClassifierCalibrator.auc(List.of(2.0, 3.0), List.of(0.0, 1.0)));
+    assertEquals(0.0, ClassifierCalibrator.auc(List.of(0.0), List.of(1.0, 2.0)));
+    assertEquals(0.5, ClassifierCalibrator.auc(List.of(1.0), List.of(1.0)));
+  }
+
+  @Test
+  void trainingWindowsAreSpreadEvenlyKeepingFirstAndLast() {
+    List<Window.Part> parts = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      parts.add(new Window.Part("w" + i, i, i + 1));
+    }
+    assertEquals(List.of("w0", "w5", "w9"), TrainingTokenizer.pick(parts, 3));
+    assertEquals(List.of("w0", "w1"), TrainingTokenizer.pick(parts.subList(0, 2), 3));
+  }
+}
