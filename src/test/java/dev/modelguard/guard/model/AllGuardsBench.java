@@ -13,8 +13,9 @@ import java.util.concurrent.Future;
 
 /**
  * Manual benchmark (not a test): readiness time of every folder under {@code guard-models}, and the
- * latency of all of them run in parallel on one ~40-token prompt (they share one encoder pass per
- * language through {@link EncoderService}), plus resident memory. Run from the repository root.
+ * latency of all of them run in parallel on one ~40-token prompt (guards sharing a model share one
+ * pass per window: {@link ClassifierService}, {@link EncoderService}), one prompt past the
+ * 20,000-character cap, plus resident memory. Run from the repository root.
  */
 final class AllGuardsBench {
   public static void main(String[] a) throws Exception {
@@ -39,6 +40,17 @@ final class AllGuardsBench {
       Arrays.sort(lat);
       System.out.printf("%s: all %d guards in parallel on one ~40-token prompt: p50 %.2f ms p99 %.2f ms%n", lang, guards.size(), lat[200], lat[395]);
     }
+    // A prompt past the 20,000-character cap: every window of it, all guards, cold cache.
+    StringBuilder longText = new StringBuilder();
+    for (int i = 0; longText.length() < 22_600; i++) {
+      longText.append("Paragraph ").append(i).append(": the quarterly report lists revenue, costs and staffing for each region. ");
+    }
+    Segment longSegment = Segment.of(Direction.PROMPT, longText.toString());
+    long st = System.nanoTime();
+    List<Future<?>> fs = new ArrayList<>();
+    for (ModelGuard g : guards) fs.add(pool.submit(() -> g.inspect(longSegment)));
+    for (Future<?> f : fs) f.get();
+    System.out.printf("a %d-character prompt, all %d guards, cold: %.0f ms%n", longText.length(), guards.size(), (System.nanoTime() - st) / 1e6);
     pool.shutdown();
     for (String l : Files.readAllLines(Path.of("/proc/self/status"))) if (l.startsWith("VmRSS") || l.startsWith("VmHWM")) System.out.println(l);
   }
