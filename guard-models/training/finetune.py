@@ -463,6 +463,19 @@ def write_lists(out, calib, test, heldout):
                 f.write(h + "\n")
 
 
+def write_spare_answers(out, rows, training):
+    """Benign model answers of the training sources that training did not sample (the source caps
+    leave most of them out): never trained on, so ClassifierCalibrator adds them to the calibration
+    split's few answers when it sets the response thresholds."""
+    used = set(text_hash(r["text"]) for r in training)
+    spare = [r for r in rows if r["split"] == "pool" and r["direction"] == "response" and r["label"] == "benign"
+             and not r["group"].startswith("modelguard/") and text_hash(r["text"]) not in used]
+    with open(os.path.join(out, "calib-answers-rows.txt"), "w") as f:
+        f.write("# benign answers of the training sources that training did not sample, never trained on\n")
+        for h in sorted(set(text_hash(r["text"]) for r in spare)):
+            f.write(h + "\n")
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -514,6 +527,7 @@ def main():
     torch.save(model.state_dict(), os.path.join(args.work, f"checkpoint-{args.lang}.pt"))  # for re-exports; never committed
     export(model, tokenizer_bytes, args.out, args.lang)
     write_lists(args.out, calib, test, heldout)
+    write_spare_answers(args.out, rows, training)
     metrics = {
         "lang": args.lang, "seed": args.seed, "epochs": args.epochs, "training_rows": len(training),
         "training_rows_by_label": dict(collections.Counter(r["label"] for r in training)),

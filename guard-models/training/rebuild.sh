@@ -6,7 +6,8 @@
 # then writes each guard's guard.yaml and CARD.md (write_guards.py). See README.md in this folder.
 # Usage, from the repository root after `mvn -B -q package -DskipTests` (the jar tokenises):
 #   guard-models/training/rebuild.sh [DATASETS_DIR]
-# VALIDATE=0 skips step 1 (keeps the recorded validation.json). THREADS (default 2) per run.
+# VALIDATE=0 skips step 1 (keeps the recorded validation.json). THREADS (default 2) per run;
+# PARALLEL=1 trains both languages at once (use THREADS=1 on 2 cores).
 # Needs Debian's python3-torch python3-onnx python3-numpy python3-yaml libopenblas0-openmp.
 # Seeded (42); about 2 h 40 min on 2 cores with validation, 1 h 20 min without (README.md).
 set -eu
@@ -14,27 +15,45 @@ D=${1:-../shared/datasets}
 PY=/usr/bin/python3
 THREADS=${THREADS:-2}
 WORK=target/finetune
+JAR=${JAR:-target/modelguard.jar} # tokenises for training, calibrates
 # Whole source repositories the validation runs never train on (see the cards).
 HOLDOUT_en=Jarviswang94/Multilingual_safety_benchmark@8c55b6a,Giskard-AI/prompt-injections@ce50a54,Princeton-SysML/Jailbreak_LLM@1e49053,intelligence-csd-auth-gr/Ethos-Hate-Speech-Dataset@705258e,microsoft/TOXIGEN@01517e8,InvokerStark/OverKill@9551a7f,allenai/noncompliance@25bf77c,XuanwuAI/SecEval@7aef317
 HOLDOUT_zh=Jarviswang94/Multilingual_safety_benchmark@8c55b6a,DAMO-NLP-SG/multilingual-safety-for-LLMs@577ac51,aggiejiang/SWSR@7b32018,SophonPlus/ChineseNlpCorpus@a0b781d,PlexPt/awesome-chatgpt-prompts-zh@367ed18
 
-# Scores a model's calibration/test/held-out rows in ONNX Runtime exactly as the gateway does and
-# sets its threshold logits (config.json) and runtime-metrics.json.
+# Scores both languages' calibration/test/held-out rows in ONNX Runtime exactly as the gateway does
+# (each window routed to the model of its script), sets each model's threshold logits (config.json)
+# and writes its runtime-metrics.json.
 calibrate() {
-  java -Dai.djl.offline=true -cp target/modelguard.jar dev.modelguard.guard.model.ClassifierCalibrator "$1" "$D,guard-models/data"
+  java -Dai.djl.offline=true -cp "$JAR" dev.modelguard.guard.model.ClassifierCalibrator "$D,guard-models/data" "$1" "$2"
 }
 
-for lang in zh en; do
+finetune() { # LANG OUT [HOLDOUT]
+  $PY guard-models/training/finetune.py --lang "$1" --datasets "$D" --threads "$THREADS" --work $WORK --jar "$JAR" \
+    --out "$2" ${3:+--holdout-sources "$3"}
+}
+
+one_language() {
   if [ "${VALIDATE:-1}" != 0 ]; then
-    eval holdout=\$HOLDOUT_$lang
-    $PY guard-models/training/finetune.py --lang $lang --datasets "$D" --threads "$THREADS" --work $WORK \
-      --holdout-sources "$holdout" --out $WORK/validation-$lang
-    calibrate $WORK/validation-$lang
-    mkdir -p guard-models/finetuned/$lang
-    cp $WORK/validation-$lang/runtime-metrics.json guard-models/finetuned/$lang/validation.json
+    eval holdout=\$HOLDOUT_$1
+    finetune "$1" $WORK/validation-$1 "$holdout"
   fi
-  $PY guard-models/training/finetune.py --lang $lang --datasets "$D" --threads "$THREADS" --work $WORK \
-    --out guard-models/finetuned/$lang
-  calibrate guard-models/finetuned/$lang
-done
+  finetune "$1" guard-models/finetuned/$1
+}
+
+if [ "${PARALLEL:-0}" = 1 ]; then # both languages at once, THREADS each
+  one_language zh & zh=$!
+  one_language en & en=$!
+  wait $zh
+  wait $en
+else
+  one_language zh
+  one_language en
+fi
+if [ "${VALIDATE:-1}" != 0 ]; then
+  calibrate $WORK/validation-en $WORK/validation-zh
+  for lang in en zh; do
+    cp $WORK/validation-$lang/runtime-metrics.json guard-models/finetuned/$lang/validation.json
+  done
+fi
+calibrate guard-models/finetuned/en guard-models/finetuned/zh
 $PY guard-models/training/write_guards.py

@@ -98,7 +98,8 @@ def write_yaml(guard, spec, per_lang, table):
         manifest["classifiers"].append({
             "lang": lang, "model": f"../finetuned/{lang}/model.onnx", "tokenizer": f"../finetuned/{lang}/tokenizer.json",
             "config": f"../finetuned/{lang}/config.json", "activation": "sigmoid", "max_tokens": MAX_TOKENS,
-            "threshold_logits": {l: config["threshold_logits"][l] for l in labels}})
+            "threshold_logits": {l: config["threshold_logits"][l] for l in labels},
+            "response_threshold_logits": {l: config["response_threshold_logits"][l] for l in labels}})
         manifest["metrics"][lang] = {
             "test": pooled(metrics["test"], labels, guard),
         }
@@ -130,22 +131,26 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             "batch companions (`-Dmodelguard.batch.max=1` makes them exact). All figures below were measured on the "
             "shipped int8 models in ONNX Runtime, one text per inference, as the gateway scores (`ClassifierCalibrator`).", "",
             "## Thresholds", "",
-            "Calibrated per language so that this guard flags at most 1 % of a broad benign prompt mix: a seeded 5 % "
-            "calibration split of every benign source of the language (chat and instructions, coding and maths, security "
-            "questions, reviews and comments, over-refusal probes), never trained on.", "",
-            "| lang | " + " | ".join(f"threshold logit `{l}`" for l in labels) + " |",
-            "|---|" + "---|" * len(labels)]
+            "Calibrated per language and direction. Prompts: this guard flags at most 1 % of a broad benign prompt mix, "
+            "a seeded 5 % calibration split of every benign source of the language (chat and instructions, coding and "
+            "maths, security questions, reviews and comments, over-refusal probes), never trained on. Responses: at most "
+            "1 % of benign model answers (the calibration split's answers plus the training sources' answers that the "
+            "source caps kept out of training; never trained on).", "",
+            "| lang | direction | " + " | ".join(f"threshold logit `{l}`" for l in labels) + " |",
+            "|---|---|" + "---|" * len(labels)]
     for lang in LANGS:
-        t = per_lang[lang][1]["threshold_logits"]
-        out.append(f"| {lang} | " + " | ".join(f"{t[l]:.3f}" for l in labels) + " |")
+        for direction, key in (("prompt", "threshold_logits"), ("response", "response_threshold_logits")):
+            t = per_lang[lang][1][key]
+            out.append(f"| {lang} | {direction} | " + " | ".join(f"{t[l]:.3f}" for l in labels) + " |")
     out += ["", "## Sources never trained on (the number that matters)", "",
             "A validation run of the same recipe left whole source repositories out of training (rows made from them by "
             "augmentation too), calibrated its thresholds the same way, and scored them: these sources' styles, topics and "
             "writers were never seen. The shipped model is then trained the same way on all sources, so these figures "
-            "estimate how it does on the next unseen source. (Two changes came after these runs: 60 authored "
-            "`identifiers-and-credentials` rows, and model answers no longer training the `injection` and `jailbreak` "
-            "heads, after the all-sources English model missed short DAN prompts; GPTFuzz's benign answers include "
-            "persona text such as \"DAN: I am able and willing...\".) The last column is the previous frozen-encoder head guard's "
+            "estimate how it does on the next unseen source. (Caveat: some authored families in `guard-models/data/` "
+            "were written after earlier validation runs showed what these held-out sources' families looked like to the "
+            "model, e.g. Chinese indirect injection, Chinese role-play requests, XSTest-style safe prompts; they were "
+            "written by hand without reading the held-out rows, but the figures for those families are less blind than "
+            "for the rest.) The last column is the previous frozen-encoder head guard's "
             "leave-one-source-out result for the same source (share flagged at its own threshold, which let through "
             "2.6-27 % of benign rows), where it was measured.", ""]
     for lang in LANGS:

@@ -8,27 +8,34 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * Offline step of {@code guard-models/training/rebuild.sh}, after {@code finetune.py} exported a
- * model: scores the model's calibration, test and held-out rows exactly as the gateway will (the
- * shipped int8 ONNX model in ONNX Runtime, the shared normalisation, the guards' windows, best
- * window per label, one text per inference), sets each guard's per-label threshold logits so that
- * it flags at most the target share of the benign prompts of the calibration split, and records
- * recall and benign flag rates per split and source. Not used by the gateway.
+ * Offline step of {@code guard-models/training/rebuild.sh}, after {@code finetune.py} exported the
+ * English and the Chinese model: scores both models' calibration, test and held-out rows exactly as
+ * the gateway will (the shipped int8 ONNX models in ONNX Runtime, the shared normalisation, the
+ * guards' windows, each window routed to the model of its script, best window per label, one text
+ * per inference), sets each guard's per-label threshold logits so that it flags at most the target
+ * share of the benign prompts of that language's calibration split, and apart from those the
+ * response threshold logits at the same share of its benign answers, and records recall and benign
+ * flag rates per split and source. Not used by the gateway.
  *
- * <p>Usage: {@code java -cp modelguard.jar dev.modelguard.guard.model.ClassifierCalibrator MODEL_DIR
- * DATA_DIR[,DATA_DIR...] [FPR]}. {@code MODEL_DIR} holds {@code model.onnx}, {@code tokenizer.json},
- * {@code config.json} and the row lists ({@code calib-rows.txt}, {@code test-rows.txt}, optional
- * {@code heldout-rows.txt}: first 16 hex digits of each row's text SHA-256). It rewrites
- * {@code threshold_logits} in {@code config.json} and writes {@code runtime-metrics.json} (with the
- * held-out sources named by {@code finetune.py}'s {@code training.json}, when present).
+ * <p>Usage: {@code java -cp modelguard.jar dev.modelguard.guard.model.ClassifierCalibrator
+ * DATA_DIR[,DATA_DIR...] EN_MODEL_DIR ZH_MODEL_DIR [FPR]}. Each model directory holds
+ * {@code model.onnx}, {@code tokenizer.json}, {@code config.json} and the row lists
+ * ({@code calib-rows.txt}, {@code test-rows.txt}, optional {@code heldout-rows.txt}: first 16 hex
+ * digits of each row's text SHA-256; optional {@code calib-answers-rows.txt}, spare benign answers
+ * for the response thresholds). It rewrites {@code threshold_logits} and
+ * {@code response_threshold_logits} in each
+ * {@code config.json} and writes each {@code runtime-metrics.json} (with the held-out sources named
+ * by {@code finetune.py}'s {@code training.json}, when present).
  */
 public final class ClassifierCalibrator {
   /** The shipped guards and the model labels each reads (write_guards.py has the same table). */
@@ -43,21 +50,58 @@ public final class ClassifierCalibrator {
   /** Windows of the shipped guards' {@code guard.yaml}. */
   static final GuardManifest.Window WINDOW = new GuardManifest.Window(400, 50, 20_000);
   static final int MAX_TOKENS = 512;
+  static final List<String> LANGS = List.of("en", "zh");
 
-  /** A row and its best-window logits. */
-  record Scored(LabeledText row, float[] logits) {}
+  /** One window's logits, from the model of {@code lang}, the one the gateway routes the window to. */
+  record WindowLogits(String lang, float[] logits) {}
+
+  /** A row and the logits of each of its windows. */
+  record Scored(LabeledText row, List<WindowLogits> windows) {
+    /** Per label, the best logit over the windows routed to {@code lang}; null when none is. */
+    float[] best(String lang) {
+      float[] best = null;
+      for (WindowLogits w : windows) {
+        if (!w.lang().equals(lang)) {
+          continue;
+        }
+        if (best == null) {
+          best = w.logits().clone();
+        } else {
+          for (int i = 0; i < best.length; i++) {
+            best[i] = Math.max(best[i], w.logits()[i]);
+          }
+        }
+      }
+      return best;
+    }
+
+    /** Per label, the best margin (logit minus its model's threshold) over all windows: flagged at >= 0. */
+    double[] margins(List<String> labels, Map<String, Map<String, Double>> thresholds) {
+      double[] m = new double[labels.size()];
+      Arrays.fill(m, Double.NEGATIVE_INFINITY);
+      for (WindowLogits w : windows) {
+        Map<String, Double> t = thresholds.get(w.lang());
+        for (int i = 0; i < m.length; i++) {
+          m[i] = Math.max(m[i], w.logits()[i] - t.getOrDefault(labels.get(i), Double.POSITIVE_INFINITY));
+        }
+      }
+      return m;
+    }
+  }
 
   private ClassifierCalibrator() {}
 
   public static void main(String[] args) throws IOException {
-    if (args.length < 2) {
-      System.err.println("usage: ClassifierCalibrator MODEL_DIR DATA_DIR[,DATA_DIR...] [FPR]");
+    if (args.length < 3) {
+      System.err.println("usage: ClassifierCalibrator DATA_DIR[,DATA_DIR...] EN_MODEL_DIR ZH_MODEL_DIR [FPR]");
       System.exit(2);
     }
-    Path dir = Path.of(args[0]);
-    double fpr = args.length > 2 ? Double.parseDouble(args[2]) : 0.01;
+    Map<String, Path> dirs = new LinkedHashMap<>();
+    dirs.put("en", Path.of(args[1]));
+    dirs.put("zh", Path.of(args[2]));
+    double fpr = args.length > 3 ? Double.parseDouble(args[3]) : 0.01;
     Map<String, LabeledText> byHash = new HashMap<>();
-    for (String d : args[1].split(",")) {
+    for (String d : args[0].split(",")) {
       try (Stream<Path> files = Files.list(Path.of(d))) {
         for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).sorted().toList()) {
           for (LabeledText row : LabeledText.read(f)) {
@@ -67,74 +111,106 @@ public final class ClassifierCalibrator {
       }
     }
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    Path configFile = dir.resolve("config.json");
-    List<String> labels = ClassifierModel.readLabels(configFile);
+    List<String> labels = ClassifierModel.readLabels(dirs.get("en").resolve("config.json"));
+    if (!labels.equals(ClassifierModel.readLabels(dirs.get("zh").resolve("config.json")))) {
+      throw new IllegalStateException("the en and zh models name different labels");
+    }
     long started = System.nanoTime();
-    Map<String, List<Scored>> splits = new LinkedHashMap<>();
-    try (ClassifierModel model = ClassifierModel.load(dir.resolve("model.onnx"), dir.resolve("tokenizer.json"), MAX_TOKENS)) {
+    Map<String, Map<String, List<Scored>>> splits = new LinkedHashMap<>();
+    Map<String, ClassifierModel> models = new LinkedHashMap<>();
+    try {
+      for (String lang : LANGS) {
+        Path dir = dirs.get(lang);
+        models.put(lang, ClassifierModel.load(dir.resolve("model.onnx"), dir.resolve("tokenizer.json"), MAX_TOKENS));
+      }
       Window window = new Window(WINDOW);
-      for (String split : List.of("calib", "test", "heldout")) {
-        Path list = dir.resolve(split + "-rows.txt");
-        if (!Files.exists(list)) {
-          continue;
-        }
-        List<Scored> scored = new ArrayList<>();
-        for (String h : Files.readAllLines(list)) {
-          if (h.isBlank() || h.startsWith("#")) {
+      for (String lang : LANGS) {
+        Path dir = dirs.get(lang);
+        Map<String, List<Scored>> byName = new LinkedHashMap<>();
+        for (String split : List.of("calib", "calib-answers", "test", "heldout")) {
+          Path list = dir.resolve(split + "-rows.txt");
+          if (!Files.exists(list)) {
             continue;
           }
-          LabeledText row = byHash.get(h.trim());
-          if (row == null) {
-            throw new IllegalStateException(list + ": row " + h + " is in none of " + args[1]);
-          }
-          float[] best = null;
-          for (Window.Part part : window.split(NormalizedText.of(row.text()).text())) {
-            float[] l = model.logits(List.of(part.text())).get(0);
-            if (best == null) {
-              best = l.clone();
-            } else {
-              for (int i = 0; i < l.length; i++) {
-                best[i] = Math.max(best[i], l[i]);
-              }
+          List<Scored> scored = new ArrayList<>();
+          for (String h : Files.readAllLines(list)) {
+            if (h.isBlank() || h.startsWith("#")) {
+              continue;
             }
+            LabeledText row = byHash.get(h.trim());
+            if (row == null) {
+              throw new IllegalStateException(list + ": row " + h + " is in none of " + args[0]);
+            }
+            List<WindowLogits> windows = new ArrayList<>();
+            for (Window.Part part : window.split(NormalizedText.of(row.text()).text())) {
+              String routed = Script.isChinese(part.text()) ? "zh" : "en";
+              windows.add(new WindowLogits(routed, models.get(routed).logits(List.of(part.text())).get(0)));
+            }
+            scored.add(new Scored(row, windows));
           }
-          scored.add(new Scored(row, best));
+          byName.put(split, scored);
+          System.err.printf("%s: scored %d %s rows%n", dir, scored.size(), split);
         }
-        splits.put(split, scored);
-        System.err.printf("%s: scored %d %s rows%n", dir, scored.size(), split);
+        splits.put(lang, byName);
+      }
+    } finally {
+      for (ClassifierModel m : models.values()) {
+        m.close();
       }
     }
-    Map<String, Double> thresholds = calibrate(splits.get("calib"), labels, fpr);
-    ObjectNode config = (ObjectNode) json.readTree(configFile.toFile());
-    config.set("threshold_logits", json.valueToTree(thresholds));
-    json.writeValue(configFile.toFile(), config);
-    Map<String, Object> metrics = new LinkedHashMap<>();
-    Path training = dir.resolve("training.json");
-    if (Files.exists(training)) {
-      metrics.put("holdout_sources", json.readTree(training.toFile()).path("holdout_sources"));
+    Map<String, Map<String, Double>> thresholds = new LinkedHashMap<>();
+    Map<String, Map<String, Double>> responseThresholds = new LinkedHashMap<>();
+    for (String lang : LANGS) {
+      List<Scored> calib = splits.get(lang).get("calib");
+      thresholds.put(lang, calibrate(calib, "prompt", lang, labels, fpr));
+      List<Scored> answers = new ArrayList<>(calib);
+      answers.addAll(splits.get(lang).getOrDefault("calib-answers", List.of()));
+      responseThresholds.put(lang, calibrate(answers, "response", lang, labels, fpr));
     }
-    metrics.put("thresholds", thresholds);
-    metrics.put("calibration", String.format("%d rows; each guard flags at most %.1f %% of the benign prompts",
-        splits.get("calib").size(), 100 * fpr));
-    metrics.put("scoring", "ONNX Runtime, the shipped model, windows " + WINDOW.chars() + "/" + WINDOW.overlap()
-        + " chars, max_tokens " + MAX_TOKENS + ", best window per label, one text per inference");
-    for (String split : List.of("test", "heldout")) {
-      if (splits.containsKey(split)) {
-        metrics.put(split, report(splits.get(split), labels, thresholds));
+    for (String lang : LANGS) {
+      Path dir = dirs.get(lang);
+      Path configFile = dir.resolve("config.json");
+      ObjectNode config = (ObjectNode) json.readTree(configFile.toFile());
+      config.set("threshold_logits", json.valueToTree(thresholds.get(lang)));
+      config.set("response_threshold_logits", json.valueToTree(responseThresholds.get(lang)));
+      json.writeValue(configFile.toFile(), config);
+      Map<String, Object> metrics = new LinkedHashMap<>();
+      Path training = dir.resolve("training.json");
+      if (Files.exists(training)) {
+        metrics.put("holdout_sources", json.readTree(training.toFile()).path("holdout_sources"));
       }
+      metrics.put("thresholds", thresholds.get(lang));
+      metrics.put("response_thresholds", responseThresholds.get(lang));
+      metrics.put("calibration", String.format("%d rows, plus %d spare benign answers for the response thresholds;"
+          + " each guard flags at most %.1f %% of the benign prompts and of the benign answers",
+          splits.get(lang).get("calib").size(), splits.get(lang).getOrDefault("calib-answers", List.of()).size(),
+          100 * fpr));
+      metrics.put("scoring", "ONNX Runtime, the shipped models, windows " + WINDOW.chars() + "/" + WINDOW.overlap()
+          + " chars, each window routed to the model of its script, max_tokens " + MAX_TOKENS
+          + ", best window per label, one text per inference");
+      for (String split : List.of("test", "heldout")) {
+        if (splits.get(lang).containsKey(split)) {
+          metrics.put(split, report(splits.get(lang).get(split), labels, thresholds, responseThresholds));
+        }
+      }
+      metrics.put("seconds", (System.nanoTime() - started) / 1_000_000_000L);
+      json.writeValue(dir.resolve("runtime-metrics.json").toFile(), metrics);
+      System.err.println(lang + " thresholds " + thresholds.get(lang) + ", on responses " + responseThresholds.get(lang));
     }
-    metrics.put("seconds", (System.nanoTime() - started) / 1_000_000_000L);
-    json.writeValue(dir.resolve("runtime-metrics.json").toFile(), metrics);
-    System.err.println("thresholds " + thresholds);
     System.exit(0); // ORT and DJL keep non-daemon threads
   }
 
-  /** Per-label threshold logits: one quantile per guard, searched so the guard's max stays within fpr. */
-  static Map<String, Double> calibrate(List<Scored> calib, List<String> labels, double fpr) {
+  /**
+   * Per-label threshold logits of the {@code lang} model for texts going in {@code direction}: one
+   * quantile per guard over the benign rows' best windows routed to that model, searched so the
+   * guard's max stays within fpr.
+   */
+  static Map<String, Double> calibrate(List<Scored> calib, String direction, String lang, List<String> labels,
+      double fpr) {
     Map<String, Double> out = new TreeMap<>();
     List<float[]> benign = calib.stream()
-        .filter(s -> s.row().label().equals("benign") && s.row().direction().equals("prompt"))
-        .map(Scored::logits).toList();
+        .filter(s -> s.row().label().equals("benign") && s.row().direction().equals(direction))
+        .map(s -> s.best(lang)).filter(Objects::nonNull).toList();
     for (List<String> guardLabels : GUARDS.values()) {
       int[] cols = guardLabels.stream().mapToInt(labels::indexOf).toArray();
       double lo = 0.9;
@@ -181,7 +257,8 @@ public final class ClassifierCalibrator {
   }
 
   /** Per guard: pooled recall and benign flag rate per direction, and per source. */
-  static Map<String, Object> report(List<Scored> rows, List<String> labels, Map<String, Double> thresholds) {
+  static Map<String, Object> report(List<Scored> rows, List<String> labels, Map<String, Map<String, Double>> thresholds,
+      Map<String, Map<String, Double>> responseThresholds) {
     Map<String, Object> out = new LinkedHashMap<>();
     GUARDS.forEach((guard, guardLabels) -> {
       Map<String, long[]> bySource = new TreeMap<>();
@@ -189,6 +266,7 @@ public final class ClassifierCalibrator {
       Map<String, List<Double>> positiveScores = new HashMap<>();
       Map<String, List<Double>> benignScores = new HashMap<>();
       for (Scored s : rows) {
+        double[] margins = s.margins(labels, s.row().direction().equals("response") ? responseThresholds : thresholds);
         String label = s.row().label();
         boolean positive = guardLabels.contains(label);
         if (!positive && !label.equals("benign")) {
@@ -196,7 +274,7 @@ public final class ClassifierCalibrator {
         }
         double score = Double.NEGATIVE_INFINITY;
         for (String l : guardLabels) {
-          score = Math.max(score, s.logits()[labels.indexOf(l)] - thresholds.get(l));
+          score = Math.max(score, margins[labels.indexOf(l)]);
         }
         boolean flagged = score >= 0; // the policy blocks at score >= threshold
         (positive ? positiveScores : benignScores).computeIfAbsent(s.row().direction(), k -> new ArrayList<>()).add(score);

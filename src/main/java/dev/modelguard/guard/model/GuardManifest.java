@@ -110,6 +110,12 @@ public record GuardManifest(
               + ": not a label mapped in labels: (mapped: " + labels.keySet() + ")");
         }
       }
+      for (String label : entry.responseThresholdLogits().keySet()) {
+        if (!labels.containsKey(label)) {
+          throw new IllegalArgumentException("classifiers[" + i + "].response_threshold_logits." + label
+              + ": not a label mapped in labels: (mapped: " + labels.keySet() + ")");
+        }
+      }
     }
   }
 
@@ -153,10 +159,14 @@ public record GuardManifest(
    * @param maxTokens truncation length (default 512)
    * @param thresholdLogits sigmoid only: per model label, the logit that reads as score 0.5
    *     (reported score {@code sigmoid(logit - threshold)}); labels not listed use 0. Never null.
+   * @param responseThresholdLogits sigmoid only: the same for responses (model answers have their
+   *     own benign mix, so they are calibrated apart); labels not listed use {@code thresholdLogits}.
+   *     Never null.
    */
   public record ClassifierEntry(String lang, String model, String tokenizer, String config, String activation,
       @JsonProperty("max_tokens") Integer maxTokens,
-      @JsonProperty("threshold_logits") Map<String, Double> thresholdLogits) {
+      @JsonProperty("threshold_logits") Map<String, Double> thresholdLogits,
+      @JsonProperty("response_threshold_logits") Map<String, Double> responseThresholdLogits) {
     public ClassifierEntry {
       lang = lang == null ? "any" : lang;
       if (!LANGS.contains(lang)) {
@@ -173,18 +183,23 @@ public record GuardManifest(
       if (maxTokens < 1) {
         throw new IllegalArgumentException("classifiers[].max_tokens: must be >= 1, was " + maxTokens);
       }
-      thresholdLogits = thresholdLogits == null
-          ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(thresholdLogits));
-      if (!thresholdLogits.isEmpty() && !activation.equals("sigmoid")) {
-        throw new IllegalArgumentException("classifiers[].threshold_logits: only with activation sigmoid (a softmax"
+      thresholdLogits = logits("threshold_logits", thresholdLogits, activation);
+      responseThresholdLogits = logits("response_threshold_logits", responseThresholdLogits, activation);
+    }
+
+    private static Map<String, Double> logits(String key, Map<String, Double> given, String activation) {
+      Map<String, Double> out = given == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(given));
+      if (!out.isEmpty() && !activation.equals("sigmoid")) {
+        throw new IllegalArgumentException("classifiers[]." + key + ": only with activation sigmoid (a softmax"
             + " score is a probability shared by all labels, so it has no per-label logit threshold)");
       }
-      thresholdLogits.forEach((label, logit) -> {
+      out.forEach((label, logit) -> {
         if (logit == null || !Double.isFinite(logit)) {
-          throw new IllegalArgumentException("classifiers[].threshold_logits." + label + ": must be a finite number, was "
+          throw new IllegalArgumentException("classifiers[]." + key + "." + label + ": must be a finite number, was "
               + logit);
         }
       });
+      return out;
     }
 
     /** True for {@code sigmoid}: labels are scored independently. */

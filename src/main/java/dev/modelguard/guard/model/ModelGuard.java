@@ -2,6 +2,7 @@ package dev.modelguard.guard.model;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.modelguard.guard.Direction;
 import dev.modelguard.guard.Finding;
 import dev.modelguard.guard.Guard;
 import dev.modelguard.guard.NormalizedText;
@@ -26,7 +27,7 @@ import java.util.concurrent.ExecutionException;
  * {@link ScanResult#truncated()} says so, for the audit event. At most one finding per segment,
  * reported when its score is at least {@link #REPORT_FLOOR}; the policy applies its threshold.
  *
- * <p>Caching: results are cached per normalised text (SHA-256) and guard {@link #version()}, so a
+ * <p>Caching: results are cached per normalised text (SHA-256), direction and guard {@link #version()}, so a
  * resent system prompt or chat history costs a hash lookup.
  *
  * <p>Threading: thread-safe and shared by all requests. {@link #blocking()} is true: {@link
@@ -73,8 +74,11 @@ public final class ModelGuard implements Guard {
 
   /** Scores one window of text; implemented per guard kind. */
   interface WindowScorer {
-    /** The best label and its score in [0, 1] for {@code text}; never blocks. */
-    CompletableFuture<WindowScore> score(String text);
+    /**
+     * The best label and its score in [0, 1] for {@code text} from a segment going in
+     * {@code direction} (a guard may calibrate prompts and responses apart); never blocks.
+     */
+    CompletableFuture<WindowScore> score(String text, Direction direction);
   }
 
   @Override
@@ -147,7 +151,7 @@ public final class ModelGuard implements Guard {
     String text = normalized.text();
     int scanned = window.scannedChars(text.length());
     boolean truncated = window.exceedsCap(text);
-    String key = cacheKey(text);
+    String key = cacheKey(text, segment.direction());
     WindowScore hit = cache.getIfPresent(key);
     if (hit != null) {
       return CompletableFuture.completedFuture(result(hit, normalized, scanned, truncated, true));
@@ -157,7 +161,7 @@ public final class ModelGuard implements Guard {
     for (Window.Part part : parts) {
       CompletableFuture<WindowScore> scored;
       try {
-        scored = scorer.score(part.text());
+        scored = scorer.score(part.text(), segment.direction());
       } catch (RuntimeException e) {
         // A full batcher queue rejects synchronously; async callers get it through the future.
         scored = CompletableFuture.failedFuture(e);
@@ -194,10 +198,10 @@ public final class ModelGuard implements Guard {
     return cache.estimatedSize();
   }
 
-  private String cacheKey(String text) {
+  private String cacheKey(String text, Direction direction) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8))) + "|" + version;
+      return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8))) + "|" + direction + "|" + version;
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

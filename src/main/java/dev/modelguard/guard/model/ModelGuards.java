@@ -1,5 +1,6 @@
 package dev.modelguard.guard.model;
 
+import dev.modelguard.guard.Direction;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -84,7 +85,7 @@ public final class ModelGuards {
       }
       heads.add(new LoadedHead(entry, head, EncoderService.shared(spec.name())));
     }
-    return text -> {
+    return (text, direction) -> {
       LoadedHead chosen = pick(heads, h -> h.entry().lang(), Script.isChinese(text) ? "zh" : "en");
       return chosen.encoder().embed(text).thenApply(v -> {
         float[] logits = chosen.head().logits(v);
@@ -131,17 +132,18 @@ public final class ModelGuards {
    * @param service the shared model
    * @param labels the model's labels by output index ({@code id2label})
    * @param mapped per output: mapped in the guard's {@code labels:}
-   * @param thresholds per output: the logit that reads as 0.5 (sigmoid; 0 when not given)
+   * @param thresholds per output: the logit that reads as 0.5 on prompts (sigmoid; 0 when not given)
+   * @param responseThresholds the same on responses
    */
   record ClassifierReader(GuardManifest.ClassifierEntry entry, ClassifierService service, List<String> labels,
-      boolean[] mapped, double[] thresholds) {
+      boolean[] mapped, double[] thresholds, double[] responseThresholds) {
 
     /**
      * The window's label and score. Sigmoid: the highest {@code sigmoid(logit - threshold)} of
      * the mapped labels. Softmax: the summed probability of the mapped labels (the chance of any
      * flagged label) and the likeliest of them.
      */
-    ModelGuard.WindowScore score(float[] logits) {
+    ModelGuard.WindowScore score(float[] logits, Direction direction) {
       if (logits.length != labels.size()) {
         throw new IllegalStateException("classifier " + service.model().modelFile() + " produced " + logits.length
             + " logits but its config names " + labels.size() + " labels " + labels);
@@ -154,7 +156,8 @@ public final class ModelGuards {
         if (!mapped[i]) {
           continue;
         }
-        double pi = p == null ? calibrate(logits[i], thresholds[i]) : p[i];
+        double t = direction == Direction.RESPONSE ? responseThresholds[i] : thresholds[i];
+        double pi = p == null ? calibrate(logits[i], t) : p[i];
         sum += pi;
         if (pi > best) {
           best = pi;
@@ -178,15 +181,10 @@ public final class ModelGuards {
         throw new ModelLoadException(configFile + ": none of the model's labels " + labels
             + " is mapped in labels: of " + manifestFile);
       }
-      double[] thresholds = new double[labels.size()];
-      for (Map.Entry<String, Double> t : entry.thresholdLogits().entrySet()) {
-        int index = labels.indexOf(t.getKey());
-        if (index < 0) {
-          throw new ModelLoadException(manifestFile + ": classifiers[" + e + "].threshold_logits." + t.getKey()
-              + ": no such label in id2label of " + configFile + " " + labels);
-        }
-        thresholds[index] = t.getValue();
-      }
+      double[] thresholds = thresholdArray(manifestFile, e, "threshold_logits", entry.thresholdLogits(), labels,
+          new double[labels.size()], configFile);
+      double[] responseThresholds = thresholdArray(manifestFile, e, "response_threshold_logits",
+          entry.responseThresholdLogits(), labels, thresholds.clone(), configFile);
       boolean[] mapped = new boolean[labels.size()];
       for (int i = 0; i < mapped.length; i++) {
         mapped[i] = manifest.labels().containsKey(labels.get(i));
@@ -200,12 +198,26 @@ public final class ModelGuards {
       files.add(modelFile);
       files.add(tokenizerFile);
       files.add(configFile);
-      readers.add(new ClassifierReader(entry, service, labels, mapped, thresholds));
+      readers.add(new ClassifierReader(entry, service, labels, mapped, thresholds, responseThresholds));
     }
-    return text -> {
+    return (text, direction) -> {
       ClassifierReader chosen = pick(readers, r -> r.entry().lang(), Script.isChinese(text) ? "zh" : "en");
-      return chosen.service().logits(text).thenApply(chosen::score);
+      return chosen.service().logits(text).thenApply(logits -> chosen.score(logits, direction));
     };
+  }
+
+  /** {@code given} (label to logit) laid out by output index over {@code defaults}. */
+  private static double[] thresholdArray(Path manifestFile, int e, String key, Map<String, Double> given,
+      List<String> labels, double[] defaults, Path configFile) {
+    for (Map.Entry<String, Double> t : given.entrySet()) {
+      int index = labels.indexOf(t.getKey());
+      if (index < 0) {
+        throw new ModelLoadException(manifestFile + ": classifiers[" + e + "]." + key + "." + t.getKey()
+            + ": no such label in id2label of " + configFile + " " + labels);
+      }
+      defaults[index] = t.getValue();
+    }
+    return defaults;
   }
 
   /** {@code sha256:<hex>} over the bytes of {@code files}, in order, each counted once. */

@@ -12,7 +12,8 @@ class ClassifierCalibratorTest {
   static final List<String> LABELS = List.of("injection", "jailbreak", "harmful", "toxic");
 
   static ClassifierCalibrator.Scored row(String label, String source, float... logits) {
-    return new ClassifierCalibrator.Scored(new LabeledText("t", label, "en", source, "prompt"), logits);
+    return new ClassifierCalibrator.Scored(new LabeledText("t", label, "en", source, "prompt"),
+        List.of(new ClassifierCalibrator.WindowLogits("en", logits)));
   }
 
   @Test
@@ -23,9 +24,9 @@ class ClassifierCalibratorTest {
       calib.add(row("benign", "a", i / 100f, (999 - i) / 100f, i % 10, -i));
     }
     calib.add(row("injection", "a", 50, 50, 50, 50)); // positives do not move thresholds
-    Map<String, Double> t = ClassifierCalibrator.calibrate(calib, LABELS, 0.01);
+    Map<String, Double> t = ClassifierCalibrator.calibrate(calib, "prompt", "en", LABELS, 0.01);
     long flagged = calib.stream().filter(s -> s.row().label().equals("benign"))
-        .filter(s -> s.logits()[0] >= t.get("injection") || s.logits()[1] >= t.get("jailbreak")).count();
+        .filter(s -> s.best("en")[0] >= t.get("injection") || s.best("en")[1] >= t.get("jailbreak")).count();
     assertTrue(flagged <= 10, "prompt-attack flags " + flagged + " of 1000");
     assertTrue(flagged >= 8, "thresholds not needlessly high: " + flagged);
     assertEquals(4, t.size());
@@ -42,7 +43,7 @@ class ClassifierCalibratorTest {
         row("benign", "b@1", -1, -1, -1, -1),
         row("toxic", "t@1", 5, -1, -1, 5)); // not counted by prompt-attack: another guard's label
     @SuppressWarnings("unchecked")
-    Map<String, Object> pa = (Map<String, Object>) ClassifierCalibrator.report(rows, LABELS, t).get("prompt-attack");
+    Map<String, Object> pa = (Map<String, Object>) ClassifierCalibrator.report(rows, LABELS, Map.of("en", t), Map.of("en", t)).get("prompt-attack");
     @SuppressWarnings("unchecked")
     Map<String, Object> prompt = (Map<String, Object>) ((Map<String, Object>) pa.get("pooled")).get("prompt");
     assertEquals(3L, prompt.get("positives"));
@@ -51,6 +52,22 @@ class ClassifierCalibratorTest {
     assertEquals(0.0, prompt.get("benign_flagged"));
     assertEquals(0.8333, prompt.get("auc"));
     assertTrue(pa.get("sources").toString().contains("x/y@1 via aug/indirect-doc"), pa.get("sources").toString());
+  }
+
+  @Test
+  void eachWindowIsJudgedByTheModelItIsRoutedToAgainstThatModelsThresholds() {
+    LabeledText text = new LabeledText("t", "toxic", "zh", "s@1", "prompt");
+    ClassifierCalibrator.Scored mixed = new ClassifierCalibrator.Scored(text, List.of(
+        new ClassifierCalibrator.WindowLogits("zh", new float[] {0, 0, 0, 1.5f}),
+        new ClassifierCalibrator.WindowLogits("en", new float[] {0, 0, 0, 2.5f})));
+    Map<String, Double> zh = Map.of("injection", 9.0, "jailbreak", 9.0, "harmful", 9.0, "toxic", 1.0);
+    Map<String, Double> en = Map.of("injection", 9.0, "jailbreak", 9.0, "harmful", 9.0, "toxic", 3.0);
+    // the zh window clears the zh threshold; the en window, higher in logits, stays under the en one
+    assertEquals(0.5, mixed.margins(LABELS, Map.of("zh", zh, "en", en))[3], 1e-6);
+    // a language's thresholds only see the windows routed to its model
+    assertEquals(1.5f, mixed.best("zh")[3]);
+    assertEquals(2.5f, mixed.best("en")[3]);
+    assertEquals(null, new ClassifierCalibrator.Scored(text, List.of()).best("zh"));
   }
 
   @Test
