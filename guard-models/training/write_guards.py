@@ -158,8 +158,10 @@ def write_card(guard, spec, per_lang, table, heads_loso):
         if not metrics.get("heldout"):
             continue
         held = metrics["heldout"][guard]
-        out += [f"### {lang}: held out {', '.join('`%s`' % s for s in metrics['holdout_sources'])}", "",
-                "| label | source | direction | rows | flagged | frozen head (LOSO) |", "|---|---|---|---|---|---|"]
+        out += [f"### {lang}: held out {', '.join('`%s`' % s for s in metrics['holdout_sources'])}", ""]
+        if metrics.get("note"):
+            out += [metrics["note"], ""]
+        out += ["| label | source | direction | rows | flagged | frozen head (LOSO) |", "|---|---|---|---|---|---|"]
         for s in held["sources"]:
             base = heads_loso.get((lang, s["label"], s["source"]))
             out.append(f"| {s['label']} | `{s['source']}` | {s['direction']} | {s['rows']} | {pct(s['flagged'])} | "
@@ -178,8 +180,23 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             out.append(f"| {lang} | {direction} | {p['positives']} | {pct(p['recall'])} | {p['benign']} | "
                        f"{pct(p['benign_flagged'])} | {p['auc'] if p['auc'] is not None else '–'} |")
     out += ["", "`HeldOutQualityIT` (run by `mvn verify`) re-scores this split through the gateway's runtime and fails "
-            "below the figures recorded under `metrics:` in `guard.yaml`.", "",
-            "## Training data and licences", "",
+            "below the figures recorded under `metrics:` in `guard.yaml`."]
+    spots = [r for lang in LANGS for r in per_lang[lang][0].get("spot_checks", [])
+             if r["label"] in labels or r["label"] == "benign"]
+    if spots:
+        out += ["", "## Spot checks (hand-written, never trained on)", "",
+                "`guard-models/training/spot-checks.jsonl`: the misses and false alarms quoted in issue 4 and earlier "
+                "cards, and fresh probes of the families the authored data targets, written for this check and kept out "
+                "of training. Score as the gateway reports it; the guard flags at 0.5.", "",
+                "| text | label | family | score | |", "|---|---|---|---|---|"]
+        for r in spots:
+            score = r["scores"][guard]
+            right = (score >= 0.5) == (r["label"] in labels)
+            text = r["text"].replace("\n", " ").replace("|", "\\|")
+            text = text if len(text) <= 90 else text[:87] + "..."
+            out.append(f"| {text} | {r['label']} | {r['source'].split(':')[-1]} | {score:.2f} | "
+                       f"{'ok' if right else ('**missed**' if r['label'] in labels else '**false alarm**')} |")
+    out += ["", "## Training data and licences", "",
             "Training rows per source (both languages; capped per source and label, then weighted so that a source's "
             "weight grows like the square root of its rows: no single source defines a label).", "",
             "| source | licence | rows |", "|---|---|---|"]

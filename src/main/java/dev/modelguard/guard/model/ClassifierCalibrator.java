@@ -28,7 +28,8 @@ import java.util.stream.Stream;
  * flag rates per split and source. Not used by the gateway.
  *
  * <p>Usage: {@code java -cp modelguard.jar dev.modelguard.guard.model.ClassifierCalibrator
- * DATA_DIR[,DATA_DIR...] EN_MODEL_DIR ZH_MODEL_DIR [FPR]}. Each model directory holds
+ * DATA_DIR[,DATA_DIR...] EN_MODEL_DIR ZH_MODEL_DIR [FPR [SPOT_CHECKS.jsonl]]}: with a spot-check
+ * file, each of its hand-written rows is scored too and listed with every guard's score. Each model directory holds
  * {@code model.onnx}, {@code tokenizer.json}, {@code config.json} and the row lists
  * ({@code calib-rows.txt}, {@code test-rows.txt}, optional {@code heldout-rows.txt}: first 16 hex
  * digits of each row's text SHA-256; optional {@code calib-answers-rows.txt}, spare benign answers
@@ -92,14 +93,15 @@ public final class ClassifierCalibrator {
   private ClassifierCalibrator() {}
 
   public static void main(String[] args) throws IOException {
-    if (args.length < 3) {
-      System.err.println("usage: ClassifierCalibrator DATA_DIR[,DATA_DIR...] EN_MODEL_DIR ZH_MODEL_DIR [FPR]");
+    if (args.length < 3 || args.length > 5) {
+      System.err.println("usage: ClassifierCalibrator DATA_DIR[,DATA_DIR...] EN_MODEL_DIR ZH_MODEL_DIR [FPR [SPOT_CHECKS.jsonl]]");
       System.exit(2);
     }
     Map<String, Path> dirs = new LinkedHashMap<>();
     dirs.put("en", Path.of(args[1]));
     dirs.put("zh", Path.of(args[2]));
     double fpr = args.length > 3 ? Double.parseDouble(args[3]) : 0.01;
+    List<LabeledText> spotChecks = args.length > 4 ? LabeledText.read(Path.of(args[4])) : List.of();
     Map<String, LabeledText> byHash = new HashMap<>();
     for (String d : args[0].split(",")) {
       try (Stream<Path> files = Files.list(Path.of(d))) {
@@ -141,17 +143,19 @@ public final class ClassifierCalibrator {
             if (row == null) {
               throw new IllegalStateException(list + ": row " + h + " is in none of " + args[0]);
             }
-            List<WindowLogits> windows = new ArrayList<>();
-            for (Window.Part part : window.split(NormalizedText.of(row.text()).text())) {
-              String routed = Script.isChinese(part.text()) ? "zh" : "en";
-              windows.add(new WindowLogits(routed, models.get(routed).logits(List.of(part.text())).get(0)));
-            }
-            scored.add(new Scored(row, windows));
+            scored.add(score(row, window, models));
           }
           byName.put(split, scored);
           System.err.printf("%s: scored %d %s rows%n", dir, scored.size(), split);
         }
         splits.put(lang, byName);
+      }
+      List<Scored> spots = new ArrayList<>();
+      for (LabeledText row : spotChecks) {
+        spots.add(score(row, window, models));
+      }
+      for (String lang : LANGS) {
+        splits.get(lang).put("spot-checks", spots.stream().filter(s -> s.row().lang().equals(lang)).toList());
       }
     } finally {
       for (ClassifierModel m : models.values()) {
@@ -193,11 +197,49 @@ public final class ClassifierCalibrator {
           metrics.put(split, report(splits.get(lang).get(split), labels, thresholds, responseThresholds));
         }
       }
+      if (!spotChecks.isEmpty()) {
+        metrics.put("spot_checks", spotCheckScores(splits.get(lang).get("spot-checks"), labels, thresholds,
+            responseThresholds));
+      }
       metrics.put("seconds", (System.nanoTime() - started) / 1_000_000_000L);
       json.writeValue(dir.resolve("runtime-metrics.json").toFile(), metrics);
       System.err.println(lang + " thresholds " + thresholds.get(lang) + ", on responses " + responseThresholds.get(lang));
     }
     System.exit(0); // ORT and DJL keep non-daemon threads
+  }
+
+  /** Every window of the row's normalised text, scored by the model its script routes it to. */
+  private static Scored score(LabeledText row, Window window, Map<String, ClassifierModel> models) {
+    List<WindowLogits> windows = new ArrayList<>();
+    for (Window.Part part : window.split(NormalizedText.of(row.text()).text())) {
+      String routed = Script.isChinese(part.text()) ? "zh" : "en";
+      windows.add(new WindowLogits(routed, models.get(routed).logits(List.of(part.text())).get(0)));
+    }
+    return new Scored(row, windows);
+  }
+
+  /** Each hand-written spot check with every guard's score as the gateway reports it (flagged at 0.5). */
+  static List<Map<String, Object>> spotCheckScores(List<Scored> rows, List<String> labels,
+      Map<String, Map<String, Double>> thresholds, Map<String, Map<String, Double>> responseThresholds) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Scored s : rows) {
+      double[] margins = s.margins(labels, s.row().direction().equals("response") ? responseThresholds : thresholds);
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("text", s.row().text());
+      row.put("label", s.row().label());
+      row.put("source", s.row().source());
+      Map<String, Double> scores = new LinkedHashMap<>();
+      GUARDS.forEach((guard, guardLabels) -> {
+        double best = Double.NEGATIVE_INFINITY;
+        for (String l : guardLabels) {
+          best = Math.max(best, margins[labels.indexOf(l)]);
+        }
+        scores.put(guard, Math.round(100 / (1 + Math.exp(-best))) / 100.0);
+      });
+      row.put("scores", scores);
+      out.add(row);
+    }
+    return out;
   }
 
   /**

@@ -71,6 +71,15 @@ class ClassifierCalibratorTest {
   }
 
   @Test
+  void spotChecksListEveryGuardsScoreAsTheGatewayReportsIt() {
+    Map<String, Double> t = Map.of("injection", 1.0, "jailbreak", 1.0, "harmful", 2.0, "toxic", 0.0);
+    List<Map<String, Object>> out = ClassifierCalibrator.spotCheckScores(
+        List.of(row("benign", "modelguard/spot-check:x", 1, -3, 2, -50)), LABELS, Map.of("en", t), Map.of("en", t));
+    assertEquals(Map.of("prompt-attack", 0.5, "harmful", 0.5, "toxicity", 0.0), out.get(0).get("scores"));
+    assertEquals("benign", out.get(0).get("label"));
+  }
+
+  @Test
   void aucIsTheChanceAPositiveOutscoresANegativeWithTiesHalf() {
     assertEquals(1.0, ClassifierCalibrator.auc(List.of(2.0, 3.0), List.of(0.0, 1.0)));
     assertEquals(0.0, ClassifierCalibrator.auc(List.of(0.0), List.of(1.0, 2.0)));

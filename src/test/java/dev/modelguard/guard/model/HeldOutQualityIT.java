@@ -34,10 +34,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  *
  * <p>Positives are the rows whose label the guard maps; negatives are the benign rows; rows of
  * other labels (a toxic row for the harmful guard) are not counted. Rows are scored one text per
- * inference, as recorded. The recorded figures (ClassifierCalibrator) score every window of a
- * language's rows with that language's model, while the gateway routes each window by its script,
- * so a Chinese row's Latin-only window goes to the English model: recall here was up to 2 points
- * lower (toxicity zh 0.296 vs 0.316), hence the recall tolerance of 3 points.
+ * inference, as recorded. ClassifierCalibrator recorded the figures the way the gateway scores
+ * (each window routed to the model of its script, responses against their own thresholds), so
+ * they reproduce exactly; the tolerances only absorb a row or two of floating-point noise.
  */
 class HeldOutQualityIT {
   static {
@@ -50,7 +49,7 @@ class HeldOutQualityIT {
   /** Rows in flight at once: stays well under the batcher's queue capacity. */
   static final int CHUNK = 256;
   static final Path DATASETS = Path.of(System.getProperty("modelguard.datasets", "../shared/datasets"));
-  static final double RECALL_TOLERANCE = 0.03;
+  static final double RECALL_TOLERANCE = 0.005;
   static final double FLAGGED_TOLERANCE = 0.005;
   static final Map<String, String> SPLITS = Map.of("test", "test-rows.txt");
   static Map<String, LabeledText> rowsByHash;
