@@ -39,12 +39,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * they reproduce exactly; the tolerances only absorb a row or two of floating-point noise.
  */
 class HeldOutQualityIT {
-  static {
-    // One text per inference, as ClassifierCalibrator recorded the figures: the dynamic int8 model
-    // quantises activations per batch, so batched scores move slightly. Failsafe gives ITs their
-    // own JVM, so this runs before any model loads.
-    System.setProperty("modelguard.batch.max", "1");
-  }
 
   /** Rows in flight at once: stays well under the batcher's queue capacity. */
   static final int CHUNK = 256;
@@ -74,6 +68,10 @@ class HeldOutQualityIT {
   @SuppressWarnings("unchecked")
   void recallAndBenignFlagRateDoNotRegress(String name) throws Exception {
     assumeTrue(Files.isDirectory(DATASETS), "no datasets at " + DATASETS);
+    // One text per inference, as ClassifierCalibrator recorded the figures: the dynamic int8 models
+    // quantise activations per batch, so batched scores move. The pom runs this class in its own
+    // JVM with -Dmodelguard.batch.max=1, read when the first model loads.
+    assertEquals(1, EncoderService.MAX_BATCH, "run with -Dmodelguard.batch.max=1 in a fresh JVM (see pom.xml)");
     Path dir = Path.of("guard-models", name);
     ModelGuard guard = ModelGuards.load(dir);
     Set<String> positives = guard.manifest().labels().keySet();
