@@ -104,16 +104,14 @@ public record GuardManifest(
         throw new IllegalArgumentException("classifiers[" + i + "].lang: " + entry.lang()
             + " is listed twice (one entry per language)");
       }
-      for (String label : entry.thresholdLogits().keySet()) {
-        if (!labels.containsKey(label)) {
-          throw new IllegalArgumentException("classifiers[" + i + "].threshold_logits." + label
-              + ": not a label mapped in labels: (mapped: " + labels.keySet() + ")");
-        }
-      }
-      for (String label : entry.responseThresholdLogits().keySet()) {
-        if (!labels.containsKey(label)) {
-          throw new IllegalArgumentException("classifiers[" + i + "].response_threshold_logits." + label
-              + ": not a label mapped in labels: (mapped: " + labels.keySet() + ")");
+      Map<String, Map<String, Double>> byKey = Map.of("threshold_logits", entry.thresholdLogits(),
+          "response_threshold_logits", entry.responseThresholdLogits());
+      for (Map.Entry<String, Map<String, Double>> thresholds : byKey.entrySet()) {
+        for (String label : thresholds.getValue().keySet()) {
+          if (!labels.containsKey(label)) {
+            throw new IllegalArgumentException("classifiers[" + i + "]." + thresholds.getKey() + "." + label
+                + ": not a label mapped in labels: (mapped: " + labels.keySet() + ")");
+          }
         }
       }
     }
