@@ -96,6 +96,9 @@ def split(rows, args):
     """held-out sources -> 'heldout'; a seeded 10 % of the rest (third-party rows only) -> 'test'
     and another 5 % -> 'calib' (benign mix for thresholds); the rest -> 'pool' (sampled for training)."""
     holdout = set(s for s in args.holdout_sources.split(",") if s)
+    unknown = holdout - {r["group"] for r in rows}
+    if unknown:
+        sys.exit(f"--holdout-sources: no {args.lang} rows from {sorted(unknown)}")
     for r in rows:
         h = int(text_hash(r["text"] + "|split"), 16) % 1000
         if r["group"] in holdout:
@@ -133,7 +136,7 @@ def sample_training(rows, args, rng):
         n = count[(r["label"], r["cap_group"])]
         r["weight"] = per_label[r["label"]] * math.sqrt(n) / norm[r["label"]] / n
         if r["cap_group"].startswith("modelguard/"):
-            r["weight"] *= args.authored_weight
+            r["weight"] *= args.authored_label_weight.get(r["label"], args.authored_weight)
     rng.shuffle(chosen)
     return chosen
 
@@ -495,10 +498,16 @@ def main():
     p.add_argument("--cap-per-source", type=int, default=700)
     p.add_argument("--benign-cap-per-source", type=int, default=400)
     p.add_argument("--authored-weight", type=float, default=2.0)
+    p.add_argument("--authored-label-weight", action="append", default=[], metavar="LABEL=W",
+                   help="authored-row weight for one label instead of --authored-weight (repeatable)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--limit", type=int, default=0, help="train on at most this many rows (smoke runs)")
     args = p.parse_args()
+    args.authored_label_weight = {k: float(v) for k, v in (a.split("=", 1) for a in args.authored_label_weight)}
+    unknown = set(args.authored_label_weight) - set(LABELS) - {"benign"}
+    if unknown:
+        p.error(f"--authored-label-weight: unknown label(s) {sorted(unknown)}; labels are {LABELS + ['benign']}")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
@@ -532,6 +541,7 @@ def main():
         "lang": args.lang, "seed": args.seed, "epochs": args.epochs, "training_rows": len(training),
         "training_rows_by_label": dict(collections.Counter(r["label"] for r in training)),
         "training_rows_by_source": dict(collections.Counter(r["cap_group"] for r in training)),
+        "authored_weight": args.authored_weight, "authored_label_weight": args.authored_label_weight,
         "training_seconds": round(seconds), "threads": args.threads, "max_tokens": args.max_tokens,
         "holdout_sources": [s for s in args.holdout_sources.split(",") if s],
         "total_seconds": round(time.time() - t_start),

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Rebuilds the three shipped guards (prompt-attack, harmful, toxicity). Per language it
-#  1. validates the recipe: fine-tunes with whole source repositories left out and scores them
-#     (finetune.py --holdout-sources; the figures land in guard-models/finetuned/LANG/validation.json),
+#  1. validates the recipe twice (two folds): fine-tunes with whole source repositories left out and
+#     scores them (finetune.py --holdout-sources; the figures land in
+#     guard-models/finetuned/LANG/validation.json and validation-2.json),
 #  2. trains the shipped model the same way on all sources (guard-models/finetuned/LANG/),
 # then writes each guard's guard.yaml and CARD.md (write_guards.py). See README.md in this folder.
 # Usage, from the repository root after `mvn -B -q package -DskipTests` (the jar tokenises):
@@ -19,6 +20,10 @@ JAR=${JAR:-target/modelguard.jar} # tokenises for training, calibrates
 # Whole source repositories the validation runs never train on (see the cards).
 HOLDOUT_en=Jarviswang94/Multilingual_safety_benchmark@8c55b6a,Giskard-AI/prompt-injections@ce50a54,Princeton-SysML/Jailbreak_LLM@1e49053,intelligence-csd-auth-gr/Ethos-Hate-Speech-Dataset@705258e,microsoft/TOXIGEN@01517e8,InvokerStark/OverKill@9551a7f,allenai/noncompliance@25bf77c,XuanwuAI/SecEval@7aef317
 HOLDOUT_zh=Jarviswang94/Multilingual_safety_benchmark@8c55b6a,DAMO-NLP-SG/multilingual-safety-for-LLMs@577ac51,aggiejiang/SWSR@7b32018,SophonPlus/ChineseNlpCorpus@a0b781d,PlexPt/awesome-chatgpt-prompts-zh@367ed18
+# Fold 2 leaves out the big sources fold 1 trains on, so that every large source is scored unseen once.
+# (Chinese injections have one source, in fold 1; fold 2 leaves out the only Chinese jailbreak source.)
+HOLDOUT2_en=microsoft/BIPIA@1a2a91d,NVIDIA/garak@cafbe99,sherdencooper/GPTFuzz@1eddeb5,t-davidson/hate-speech-and-offensive-language@cb50f7e,DAMO-NLP-SG/multilingual-safety-for-LLMs@577ac51,f/awesome-chatgpt-prompts@62b5767
+HOLDOUT2_zh=STAIR-BUPT/JailBench@5f47407,whitzard-ai/jade-db@812de63,thu-coai/COLDataset@a0c55a9
 
 # Scores both languages' calibration/test/held-out rows in ONNX Runtime exactly as the gateway does
 # (each window routed to the model of its script), sets each model's threshold logits (config.json)
@@ -28,15 +33,24 @@ calibrate() {
   java -Dai.djl.offline=true -cp "$JAR" dev.modelguard.guard.model.ClassifierCalibrator "$D,guard-models/data" "$1" "$2" $3
 }
 
+# Per-language recipe settings. Chinese authored toxic rows weigh 1, not 2 (2026-12-07, measured on
+# the zh fold-1 validation: unseen SWSR toxic recall 26.5 -> 31.4 %, COLD test 29.7 -> 38.7 %;
+# not yet measured for English).
+ARGS_en=""
+ARGS_zh="--authored-label-weight toxic=1"
+
 finetune() { # LANG OUT [HOLDOUT]
+  eval extra=\$ARGS_$1
   $PY guard-models/training/finetune.py --lang "$1" --datasets "$D" --threads "$THREADS" --work $WORK --jar "$JAR" \
-    --out "$2" ${3:+--holdout-sources "$3"}
+    --out "$2" ${3:+--holdout-sources "$3"} $extra
 }
 
 one_language() {
   if [ "${VALIDATE:-1}" != 0 ]; then
     eval holdout=\$HOLDOUT_$1
     finetune "$1" $WORK/validation-$1 "$holdout"
+    eval holdout=\$HOLDOUT2_$1
+    finetune "$1" $WORK/validation2-$1 "$holdout"
   fi
   finetune "$1" guard-models/finetuned/$1
 }
@@ -52,8 +66,10 @@ else
 fi
 if [ "${VALIDATE:-1}" != 0 ]; then
   calibrate $WORK/validation-en $WORK/validation-zh
+  calibrate $WORK/validation2-en $WORK/validation2-zh
   for lang in en zh; do
     cp $WORK/validation-$lang/runtime-metrics.json guard-models/finetuned/$lang/validation.json
+    cp $WORK/validation2-$lang/runtime-metrics.json guard-models/finetuned/$lang/validation-2.json
   done
 fi
 calibrate guard-models/finetuned/en guard-models/finetuned/zh "0.01 guard-models/training/spot-checks.jsonl"

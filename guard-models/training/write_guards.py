@@ -36,8 +36,11 @@ def load(lang):
         metrics.update(json.load(f))
     with open(os.path.join(d, "config.json")) as f:
         config = json.load(f)
-    with open(os.path.join(d, "validation.json")) as f:
-        metrics["validation"] = json.load(f)
+    metrics["validations"] = []  # validation.json (fold 1), validation-2.json (fold 2), ...
+    names = [n for n in os.listdir(d) if n.startswith("validation") and n.endswith(".json")]
+    for name in sorted(names, key=lambda n: (n != "validation.json", n)):
+        with open(os.path.join(d, name)) as f:
+            metrics["validations"].append(json.load(f))
     return metrics, config
 
 
@@ -143,7 +146,7 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             t = per_lang[lang][1][key]
             out.append(f"| {lang} | {direction} | " + " | ".join(f"{t[l]:.3f}" for l in labels) + " |")
     out += ["", "## Sources never trained on (the number that matters)", "",
-            "A validation run of the same recipe left whole source repositories out of training (rows made from them by "
+            "Each validation run (fold) of the same recipe left whole source repositories out of training (rows made from them by "
             "augmentation too), calibrated its thresholds the same way, and scored them: these sources' styles, topics and "
             "writers were never seen. The shipped model is then trained the same way on all sources, so these figures "
             "estimate how it does on the next unseen source. (Caveat: some authored families in `guard-models/data/` "
@@ -153,12 +156,14 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             "for the rest.) The last column is the previous frozen-encoder head guard's "
             "leave-one-source-out result for the same source (share flagged at its own threshold, which let through "
             "2.6-27 % of benign rows), where it was measured.", ""]
-    for lang in LANGS:
-        metrics = per_lang[lang][0]["validation"]
+    folds = [(lang, fold, len(per_lang[lang][0]["validations"]), metrics)
+             for lang in LANGS for fold, metrics in enumerate(per_lang[lang][0]["validations"], 1)]
+    for lang, fold, n_folds, metrics in folds:
         if not metrics.get("heldout"):
             continue
         held = metrics["heldout"][guard]
-        out += [f"### {lang}: held out {', '.join('`%s`' % s for s in metrics['holdout_sources'])}", ""]
+        name = f"{lang}, fold {fold}" if n_folds > 1 else lang
+        out += [f"### {name}: held out {', '.join('`%s`' % s for s in metrics['holdout_sources'])}", ""]
         if metrics.get("note"):
             out += [metrics["note"], ""]
         out += ["| label | source | direction | rows | flagged | frozen head (LOSO) |", "|---|---|---|---|---|---|"]
