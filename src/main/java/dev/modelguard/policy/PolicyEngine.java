@@ -8,6 +8,8 @@ import dev.modelguard.policy.ScanResult.AppliedFinding;
 import dev.modelguard.policy.ScanResult.GuardError;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -25,6 +27,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
  * the calling thread; guards with {@link Guard#blocking()} run on Vert.x worker threads, so the
  * event loop never waits for inference. A guard that throws, or takes longer than the policy's
  * {@code budget_ms}, is recorded as a {@link GuardError}; under {@code on_error: block} that blocks.
+ * A blocking guard's budget is wall time (the caller waits for it); an inline guard has already
+ * finished when it is measured, so it is charged the CPU time of its own thread, not the time the
+ * OS gave other threads (model inference) meanwhile.
  * The returned future never fails because of a guard.
  */
 public final class PolicyEngine {
@@ -123,8 +128,9 @@ public final class PolicyEngine {
     Future<Outcome> outcome;
     if (!guard.blocking()) {
       long t0 = System.nanoTime();
+      long cpu0 = threadCpuNanos();
       Outcome o = inspect(rule, index, segment);
-      long tookMs = (System.nanoTime() - t0) / 1_000_000;
+      long tookMs = (threadCpuNanos() - cpu0) / 1_000_000;
       if (o.error == null && tookMs > budgetMs) {
         o = new Outcome(rule, index, o.findings, overBudget(budgetMs, tookMs), false);
       }
@@ -143,6 +149,15 @@ public final class PolicyEngine {
         cache.put(key, List.copyOf(o.findings));
       }
     });
+  }
+
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+  private static final boolean THREAD_CPU_TIME =
+      THREADS.isCurrentThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled();
+
+  /** CPU time of the calling thread, or wall time on a JVM that cannot measure it. */
+  private static long threadCpuNanos() {
+    return THREAD_CPU_TIME ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
   }
 
   private static String overBudget(long budgetMs, long tookMs) {

@@ -106,6 +106,37 @@ class PolicyEngineTest {
     assertTrue(r.errors().get(0).message().contains("exceeded budget_ms 50"), r.errors().toString());
   }
 
+  /** An inline guard that burns CPU for a while before finding nothing. */
+  private record SpinGuard(String name, long spinMs) implements Guard {
+    @Override
+    public List<Finding> inspect(Segment s) {
+      long end = System.nanoTime() + spinMs * 1_000_000;
+      long sink = 0;
+      while (System.nanoTime() < end) {
+        sink += s.text().hashCode();
+      }
+      return sink == 42 ? List.of() : List.of();
+    }
+  }
+
+  @Test
+  void inlineGuardOverBudgetInCpuTimeCountsAsFailure() throws Exception {
+    Guard busy = new SpinGuard("busy", 300);
+    ScanResult r = scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(busy, 0.5, Action.FLAG))), "hi");
+    assertEquals(Action.BLOCK, r.verdict());
+    assertTrue(r.errors().get(0).message().contains("exceeded budget_ms 50"), r.errors().toString());
+  }
+
+  @Test
+  void inlineGuardIsNotChargedForTimeItWasNotRunning() throws Exception {
+    // A sleeping inline guard stands for one descheduled while model inference had the cores: its
+    // result is complete and its own cost tiny, so a 300 ms wait against budget_ms 50 is no failure.
+    Guard descheduled = new WordGuard("descheduled", "hi", 1, false, 300, false);
+    ScanResult r = scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(descheduled, 0.5, Action.FLAG))), "hi");
+    assertTrue(r.errors().isEmpty(), r.errors().toString());
+    assertEquals(1, r.findings().size());
+  }
+
   @Test
   void blockingGuardRunsOffTheCallingThread() throws Exception {
     Thread caller = Thread.currentThread();
