@@ -111,11 +111,10 @@ class PolicyEngineTest {
     @Override
     public List<Finding> inspect(Segment s) {
       long end = System.nanoTime() + spinMs * 1_000_000;
-      long sink = 0;
       while (System.nanoTime() < end) {
-        sink += s.text().hashCode();
+        Thread.onSpinWait();
       }
-      return sink == 42 ? List.of() : List.of();
+      return List.of();
     }
   }
 
