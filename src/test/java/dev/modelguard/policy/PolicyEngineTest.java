@@ -106,12 +106,16 @@ class PolicyEngineTest {
     assertTrue(r.errors().get(0).message().contains("exceeded budget_ms 50"), r.errors().toString());
   }
 
-  /** An inline guard that burns CPU for a while before finding nothing. */
+  /**
+   * An inline guard that burns {@code spinMs} of its thread's CPU time before finding nothing (CPU
+   * time, not wall time, so that a loaded machine cannot make it cheaper than it claims).
+   */
   private record SpinGuard(String name, long spinMs) implements Guard {
     @Override
     public List<Finding> inspect(Segment s) {
-      long end = System.nanoTime() + spinMs * 1_000_000;
-      while (System.nanoTime() < end) {
+      java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+      long end = threads.getCurrentThreadCpuTime() + spinMs * 1_000_000;
+      while (threads.getCurrentThreadCpuTime() < end) {
         Thread.onSpinWait();
       }
       return List.of();
@@ -162,6 +166,59 @@ class PolicyEngineTest {
     scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(probe, 0.5, Action.BLOCK))), "a", "b");
     assertEquals(2, seen.size());
     assertTrue(seen.stream().noneMatch(t -> t == caller));
+  }
+
+  /** A non-blocking guard that records the threads it ran on. */
+  private record ThreadProbe(List<Thread> seen) implements Guard {
+    @Override
+    public String name() {
+      return "thread-probe";
+    }
+
+    @Override
+    public List<Finding> inspect(Segment s) {
+      synchronized (seen) {
+        seen.add(Thread.currentThread());
+      }
+      return List.of();
+    }
+  }
+
+  @Test
+  void inlineGuardScansShortSegmentsOnTheCallerAndLongOnesOnAWorker() throws Exception {
+    List<Thread> seen = new ArrayList<>();
+    Policy p = policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(new ThreadProbe(seen), 0.5, Action.BLOCK)));
+    String shortText = "x".repeat(PolicyEngine.INLINE_MAX_CHARS);
+    String longText = "y".repeat(PolicyEngine.INLINE_MAX_CHARS + 1);
+    // Called from an event loop, as the gateway does.
+    List<Thread> loop = new ArrayList<>();
+    vertx.runOnContext(v -> {
+      loop.add(Thread.currentThread());
+      new PolicyEngine(vertx).scan(p, Direction.PROMPT,
+          List.of(Segment.of(Direction.PROMPT, shortText), Segment.of(Direction.PROMPT, longText)), new Redactor());
+    });
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      synchronized (seen) {
+        if (seen.size() == 2) {
+          break;
+        }
+      }
+      Thread.sleep(5);
+    }
+    assertEquals(2, seen.size());
+    assertTrue(seen.contains(loop.get(0)), "the short segment runs inline on the event loop: " + seen);
+    assertTrue(seen.stream().anyMatch(t -> t != loop.get(0) && t.getName().contains("worker")),
+        "the long segment runs on a worker: " + seen);
+  }
+
+  @Test
+  void inlineGuardOnALongSegmentIsStillChargedItsCpuTime() throws Exception {
+    Guard busy = new SpinGuard("busy", 300);
+    ScanResult r = scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(busy, 0.5, Action.FLAG))),
+        "z".repeat(PolicyEngine.INLINE_MAX_CHARS + 1));
+    assertEquals(Action.BLOCK, r.verdict());
+    assertTrue(r.errors().get(0).message().contains("exceeded budget_ms 50"), r.errors().toString());
   }
 
   @Test
