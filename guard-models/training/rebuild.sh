@@ -36,7 +36,7 @@ calibrate() {
 # Per-language recipe settings. Chinese authored toxic rows weigh 1, not 2 (2026-12-07, measured on
 # the zh fold-1 validation: unseen SWSR toxic recall 26.5 -> 31.4 %, COLD test 29.7 -> 38.7 %;
 # not yet measured for English).
-ARGS_en=""
+ARGS_en="--authored-label-weight toxic=1"
 ARGS_zh="--authored-label-weight toxic=1"
 
 finetune() { # LANG OUT [HOLDOUT]
