@@ -14,8 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -59,11 +59,20 @@ public final class EncodedPayloadGuard implements Guard {
   private static final Pattern OVERRIDE = Pattern.compile("(?i)\\b(?:ignore|disregard|forget)\\b.{0,30}\\b(?:previous|prior|above"
       + "|earlier|all|your|everything|the user|the system)\\b|\\bsystem\\s+prompt\\b|\\b(?:previous|prior|original)\\s+instructions?\\b"
       + "|忽略|无视|不要理会|系统提示|之前的(?:所有)?(?:指令|指示|要求)");
-  private static final Pattern WORD = Pattern.compile("(?i)\\b(?:ignore|disregard|forget|instructions?|rules|prompt|reveal"
-      + "|password|forward|send|delete|execute|run|say|print|output|respond|reply|pretend|unrestricted|jailbreak|bypass"
-      + "|override|admin|secret|e-?mails?|exfiltrate|restrictions?|unrestricted|insult|answer|tell|write|instead"
-      + "|files?|history|conversation|users?|you are now|you must|from now on)\\b"
-      + "|指令|规则|提示词|密码|转发|删除|执行|输出|回复|回答|限制|越狱|邮件|假装|扮演|文件|用户|你现在|从现在开始|不要|所有");
+  /** Literals every {@link #OVERRIDE} match contains: a text without any of them needs no regex. */
+  private static final List<String> OVERRIDE_LITERALS = List.of("ignore", "disregard", "forget", "system", "instruction",
+      "忽略", "无视", "不要理会", "系统提示", "之前的");
+  /** Instruction words, matched as whole words (maximal runs of letters, digits and '_'), ASCII case folded. */
+  private static final Set<String> WORDS = Set.of("ignore", "disregard", "forget", "instruction", "instructions", "rules",
+      "prompt", "reveal", "password", "forward", "send", "delete", "execute", "run", "say", "print", "output", "respond",
+      "reply", "pretend", "unrestricted", "jailbreak", "bypass", "override", "admin", "secret", "email", "emails",
+      "exfiltrate", "restriction", "restrictions", "insult", "answer", "tell", "write", "instead", "file", "files",
+      "history", "conversation", "user", "users");
+  /** Instruction phrases of whole words separated by single spaces, and hyphenated words. */
+  private static final List<String> PHRASES = List.of("you are now", "you must", "from now on", "e-mail", "e-mails");
+  /** Chinese instruction words, matched anywhere. */
+  private static final List<String> CHINESE_WORDS = List.of("指令", "规则", "提示词", "密码", "转发", "删除", "执行", "输出",
+      "回复", "回答", "限制", "越狱", "邮件", "假装", "扮演", "文件", "用户", "你现在", "从现在开始", "不要", "所有");
 
   private final String name;
   private final Set<Encoding> encodings;
@@ -126,17 +135,68 @@ public final class EncodedPayloadGuard implements Guard {
     return found.stream().noneMatch(f -> f.start() < end && start < f.end());
   }
 
-  /** 1.0 for an override phrase or three instruction words, 0.8 for two, else 0. */
+  /**
+   * 1.0 for an override phrase or three distinct instruction words, 0.8 for two, else 0. Words are
+   * found with one pass over the text (a regex alternation of 60 words cost 0.4 µs per character).
+   */
   static double score(String decoded) {
-    if (OVERRIDE.matcher(decoded).find()) {
-      return 1.0;
+    String folded = asciiLower(decoded);
+    for (String literal : OVERRIDE_LITERALS) {
+      if (folded.contains(literal)) {
+        if (OVERRIDE.matcher(decoded).find()) {
+          return 1.0;
+        }
+        break;
+      }
     }
-    Set<String> words = new LinkedHashSet<>();
-    Matcher m = WORD.matcher(decoded);
-    while (m.find()) {
-      words.add(m.group().toLowerCase(Locale.ROOT));
+    Set<String> words = new HashSet<>();
+    int n = folded.length();
+    for (int i = 0; i < n; ) {
+      if (!isWordChar(folded.charAt(i))) {
+        i++;
+        continue;
+      }
+      int end = i;
+      while (end < n && isWordChar(folded.charAt(end))) {
+        end++;
+      }
+      String word = folded.substring(i, end);
+      if (WORDS.contains(word)) {
+        words.add(word);
+      }
+      for (String phrase : PHRASES) {
+        if (folded.startsWith(phrase, i) && (i + phrase.length() == n || !isWordChar(folded.charAt(i + phrase.length())))) {
+          words.add(phrase);
+        }
+      }
+      i = end;
+    }
+    for (String word : CHINESE_WORDS) {
+      if (folded.contains(word)) {
+        words.add(word);
+      }
     }
     return words.size() >= 3 ? 1.0 : words.size() == 2 ? 0.8 : 0;
+  }
+
+  /** A character of a word, as {@code \b} sees it on Java 17. */
+  private static boolean isWordChar(char c) {
+    return Character.isLetterOrDigit(c) || c == '_';
+  }
+
+  /** {@code s} with ASCII letters in lower case, as {@code (?i)} folds them; other characters kept. */
+  private static String asciiLower(String s) {
+    char[] chars = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        if (chars == null) {
+          chars = s.toCharArray();
+        }
+        chars[i] = (char) (c + ('a' - 'A'));
+      }
+    }
+    return chars == null ? s : new String(chars);
   }
 
   /** Mostly letters, digits, spaces and punctuation, with at least two words or Han characters. */
