@@ -140,36 +140,8 @@ class PolicyEngineTest {
     assertEquals(1, r.findings().size());
   }
 
-  @Test
-  void blockingGuardRunsOffTheCallingThread() throws Exception {
-    Thread caller = Thread.currentThread();
-    List<Thread> seen = new ArrayList<>();
-    Guard probe = new Guard() {
-      @Override
-      public String name() {
-        return "probe";
-      }
-
-      @Override
-      public List<Finding> inspect(Segment s) {
-        synchronized (seen) {
-          seen.add(Thread.currentThread());
-        }
-        return List.of();
-      }
-
-      @Override
-      public boolean blocking() {
-        return true;
-      }
-    };
-    scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(probe, 0.5, Action.BLOCK))), "a", "b");
-    assertEquals(2, seen.size());
-    assertTrue(seen.stream().noneMatch(t -> t == caller));
-  }
-
-  /** A non-blocking guard that records the threads it ran on. */
-  private record ThreadProbe(List<Thread> seen) implements Guard {
+  /** A guard that records the threads it ran on. */
+  private record ThreadProbe(List<Thread> seen, boolean blocking) implements Guard {
     @Override
     public String name() {
       return "thread-probe";
@@ -185,9 +157,18 @@ class PolicyEngineTest {
   }
 
   @Test
+  void blockingGuardRunsOffTheCallingThread() throws Exception {
+    Thread caller = Thread.currentThread();
+    List<Thread> seen = new ArrayList<>();
+    scan(policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(new ThreadProbe(seen, true), 0.5, Action.BLOCK))), "a", "b");
+    assertEquals(2, seen.size());
+    assertTrue(seen.stream().noneMatch(t -> t == caller));
+  }
+
+  @Test
   void inlineGuardScansShortSegmentsOnTheCallerAndLongOnesOnAWorker() throws Exception {
     List<Thread> seen = new ArrayList<>();
-    Policy p = policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(new ThreadProbe(seen), 0.5, Action.BLOCK)));
+    Policy p = policy(Mode.ENFORCE, OnError.BLOCK, List.of(new GuardRule(new ThreadProbe(seen, false), 0.5, Action.BLOCK)));
     String shortText = "x".repeat(PolicyEngine.INLINE_MAX_CHARS);
     String longText = "y".repeat(PolicyEngine.INLINE_MAX_CHARS + 1);
     // Called from an event loop, as the gateway does.
