@@ -33,9 +33,10 @@ calibrate() {
   java -Dai.djl.offline=true -cp "$JAR" dev.modelguard.guard.model.ClassifierCalibrator "$D,guard-models/data" "$1" "$2" $3
 }
 
-# Per-language recipe settings. Chinese authored toxic rows weigh 1, not 2 (2026-12-07, measured on
-# the zh fold-1 validation: unseen SWSR toxic recall 26.5 -> 31.4 %, COLD test 29.7 -> 38.7 %;
-# not yet measured for English).
+# Per-language recipe settings. Authored toxic rows weigh 1, not 2 (2026-12-07). Chinese, measured
+# alone on the zh fold-1 validation: unseen SWSR toxic recall 26.5 -> 31.4 %, COLD test 29.7 -> 38.7 %.
+# English, measured together with the fourth authored batch: fold 1 toxic recall 39.1 -> 34.9 %,
+# fold 2 (Davidson unseen) 6.1 -> 13.9 %, test split 50.7 -> 56.0 % (notes/toxicity.md).
 ARGS_en="--authored-label-weight toxic=1"
 ARGS_zh="--authored-label-weight toxic=1"
 
