@@ -115,6 +115,14 @@ def pct(x):
     return "–" if x is None else f"{100 * x:.1f} %"
 
 
+def roc_points(p):
+    """The two ROC points ClassifierCalibrator reports (blank for runs scored before it did)."""
+    if "recall_at_fpr" not in p:
+        return "| |"
+    return (f"{pct(p['recall_at_fpr'])} | {pct(p['recall_at_fpr_other_benign'])} ({p['other_benign']}) | "
+            f"{pct(p['same_source_benign_flagged_there'])}")
+
+
 def write_card(guard, spec, per_lang, table, heads_loso):
     labels = spec["labels"]
     out = [f"# {guard}", "",
@@ -155,7 +163,13 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             "written by hand without reading the held-out rows, but the figures for those families are less blind than "
             "for the rest.) The last column is the previous frozen-encoder head guard's "
             "leave-one-source-out result for the same source (share flagged at its own threshold, which let through "
-            "2.6-27 % of benign rows), where it was measured.", ""]
+            "2.6-27 % of benign rows), where it was measured. Beside the recall at the shipped thresholds (set on the "
+            "calibration split), each pooled table gives two points of the ROC curve that leave the threshold transfer "
+            "out: the recall at the score that flags 1 % of the same table's benign rows, and at the score that flags "
+            "1 % of the benign rows from sources holding none of this guard's positives (for toxicity: chat, coding "
+            "and instruction prompts rather than the non-toxic comments of the hate-speech corpora), with the share of "
+            "the remaining benign rows (from the sources that hold the positives) flagged at that second point. Blank "
+            "where a run was scored before the calibrator reported them.", ""]
     folds = [(lang, fold, len(per_lang[lang][0]["validations"]), metrics)
              for lang in LANGS for fold, metrics in enumerate(per_lang[lang][0]["validations"], 1)]
     for lang, fold, n_folds, metrics in folds:
@@ -171,19 +185,21 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             base = heads_loso.get((lang, s["label"], s["source"]))
             out.append(f"| {s['label']} | `{s['source']}` | {s['direction']} | {s['rows']} | {pct(s['flagged'])} | "
                        f"{pct(base) if base is not None else ''} |")
-        out += ["", "| direction | positives | recall | benign rows | benign flagged | AUC |", "|---|---|---|---|---|---|"]
+        out += ["", "| direction | positives | recall | benign rows | benign flagged | AUC | recall at 1 % of these benign "
+                "| recall at 1 % of other benign (rows) | same-source benign flagged there |", "|---|---|---|---|---|---|---|---|---|"]
         for direction, p in held["pooled"].items():
             out.append(f"| {direction} | {p['positives']} | {pct(p['recall'])} | {p['benign']} | {pct(p['benign_flagged'])} | "
-                       f"{p['auc'] if p['auc'] is not None else '–'} |")
+                       f"{p['auc'] if p['auc'] is not None else '–'} | {roc_points(p)} |")
         out.append("")
     out += ["## Test split (training sources, rows never trained on)", "",
             "A seeded 10 % of every training source's rows. This flatters the model (same sources as training); "
             "it is the regression gate, not the quality claim.", "",
-            "| lang | direction | positives | recall | benign rows | benign flagged | AUC |", "|---|---|---|---|---|---|---|"]
+            "| lang | direction | positives | recall | benign rows | benign flagged | AUC | recall at 1 % of these benign "
+            "| recall at 1 % of other benign (rows) | same-source benign flagged there |", "|---|---|---|---|---|---|---|---|---|---|"]
     for lang in LANGS:
         for direction, p in per_lang[lang][0]["test"][guard]["pooled"].items():
             out.append(f"| {lang} | {direction} | {p['positives']} | {pct(p['recall'])} | {p['benign']} | "
-                       f"{pct(p['benign_flagged'])} | {p['auc'] if p['auc'] is not None else '–'} |")
+                       f"{pct(p['benign_flagged'])} | {p['auc'] if p['auc'] is not None else '–'} | {roc_points(p)} |")
     out += ["", "`HeldOutQualityIT` (run by `mvn verify`) re-scores this split through the gateway's runtime and fails "
             "below the figures recorded under `metrics:` in `guard.yaml`."]
     spots = [r for lang in LANGS for r in per_lang[lang][0].get("spot_checks", [])

@@ -10,10 +10,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
@@ -194,7 +196,7 @@ public final class ClassifierCalibrator {
           + ", best window per label, one text per inference");
       for (String split : List.of("test", "heldout")) {
         if (splits.get(lang).containsKey(split)) {
-          metrics.put(split, report(splits.get(lang).get(split), labels, thresholds, responseThresholds));
+          metrics.put(split, report(splits.get(lang).get(split), labels, thresholds, responseThresholds, fpr));
         }
       }
       if (!spotChecks.isEmpty()) {
@@ -298,15 +300,32 @@ public final class ClassifierCalibrator {
     return (double) n / rows.size();
   }
 
-  /** Per guard: pooled recall and benign flag rate per direction, and per source. */
+  /**
+   * Per guard: pooled recall and benign flag rate per direction, and per source. Beside the recall at
+   * the calibrated thresholds, two ROC points that take the threshold transfer out of the comparison:
+   * the recall at the score that flags {@code fpr} of these rows' own benign rows
+   * ({@code recall_at_fpr}), and at the score that flags {@code fpr} of the benign rows whose sources
+   * hold none of the guard's positives here ({@code recall_at_fpr_other_benign}: for toxicity, the
+   * chat, coding and instruction prompts rather than the non-toxic comments of hate-speech corpora),
+   * with the share of the other benign rows, those from sources that do hold positives, flagged at
+   * that second point ({@code same_source_benign_flagged_there}).
+   */
   static Map<String, Object> report(List<Scored> rows, List<String> labels, Map<String, Map<String, Double>> thresholds,
-      Map<String, Map<String, Double>> responseThresholds) {
+      Map<String, Map<String, Double>> responseThresholds, double fpr) {
     Map<String, Object> out = new LinkedHashMap<>();
     GUARDS.forEach((guard, guardLabels) -> {
       Map<String, long[]> bySource = new TreeMap<>();
       Map<String, long[]> byDirection = new TreeMap<>();
       Map<String, List<Double>> positiveScores = new HashMap<>();
       Map<String, List<Double>> benignScores = new HashMap<>();
+      Map<String, List<Double>> otherBenignScores = new HashMap<>();
+      Map<String, List<Double>> sameSourceBenignScores = new HashMap<>();
+      Set<String> positiveSources = new HashSet<>();
+      for (Scored s : rows) {
+        if (guardLabels.contains(s.row().label())) {
+          positiveSources.add(originRepo(s.row().source()));
+        }
+      }
       for (Scored s : rows) {
         double[] margins = s.margins(labels, s.row().direction().equals("response") ? responseThresholds : thresholds);
         String label = s.row().label();
@@ -320,6 +339,10 @@ public final class ClassifierCalibrator {
         }
         boolean flagged = score >= 0; // the policy blocks at score >= threshold
         (positive ? positiveScores : benignScores).computeIfAbsent(s.row().direction(), k -> new ArrayList<>()).add(score);
+        if (!positive) {
+          (positiveSources.contains(originRepo(s.row().source())) ? sameSourceBenignScores : otherBenignScores)
+              .computeIfAbsent(s.row().direction(), k -> new ArrayList<>()).add(score);
+        }
         String key = label + "\t" + sourceGroup(s.row().source()) + "\t" + s.row().direction();
         long[] c = bySource.computeIfAbsent(key, k -> new long[2]);
         c[0]++;
@@ -337,6 +360,16 @@ public final class ClassifierCalibrator {
         p.put("benign_flagged", d[2] == 0 ? null : round((double) d[3] / d[2]));
         p.put("auc", d[0] == 0 || d[2] == 0 ? null
             : round(auc(positiveScores.get(direction), benignScores.get(direction))));
+        List<Double> other = otherBenignScores.getOrDefault(direction, List.of());
+        p.put("recall_at_fpr", d[0] == 0 || d[2] == 0 ? null
+            : round(recallAtFpr(positiveScores.get(direction), benignScores.get(direction), fpr)));
+        p.put("other_benign", (long) other.size());
+        double otherCut = other.isEmpty() ? Double.NaN : cutAtFpr(other, fpr);
+        p.put("recall_at_fpr_other_benign", d[0] == 0 || other.isEmpty() ? null
+            : round(shareAbove(positiveScores.get(direction), otherCut)));
+        List<Double> sameSource = sameSourceBenignScores.getOrDefault(direction, List.of());
+        p.put("same_source_benign_flagged_there", other.isEmpty() || sameSource.isEmpty() ? null
+            : round(shareAbove(sameSource, otherCut)));
         pooled.put(direction, p);
       });
       List<Map<String, Object>> sources = new ArrayList<>();
@@ -364,8 +397,30 @@ public final class ClassifierCalibrator {
     return parts[0];
   }
 
+  /** The repository a row's text comes from, also for an augmentation made from it. */
+  static String originRepo(String source) {
+    String[] parts = source.split(":");
+    return parts[0].startsWith("aug/") && parts.length > 1 ? parts[1] : parts[0];
+  }
+
   private static double round(double v) {
     return Math.round(v * 10_000) / 10_000.0;
+  }
+
+  /** A point of the ROC curve: the share of positives above {@link #cutAtFpr}. */
+  static double recallAtFpr(List<Double> positives, List<Double> negatives, double fpr) {
+    return shareAbove(positives, cutAtFpr(negatives, fpr));
+  }
+
+  /** The lowest cut that flags (scores strictly above it) at most {@code fpr} of the negatives. */
+  static double cutAtFpr(List<Double> negatives, double fpr) {
+    double[] neg = negatives.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int allowed = (int) Math.floor(fpr * neg.length + 1e-9);
+    return allowed >= neg.length ? Double.NEGATIVE_INFINITY : neg[neg.length - 1 - allowed];
+  }
+
+  static double shareAbove(List<Double> scores, double cut) {
+    return (double) scores.stream().filter(v -> v > cut).count() / scores.size();
   }
 
   /** Area under the ROC curve: the chance a positive outscores a benign row (ties count half). */

@@ -43,7 +43,7 @@ class ClassifierCalibratorTest {
         row("benign", "b@1", -1, -1, -1, -1),
         row("toxic", "t@1", 5, -1, -1, 5)); // not counted by prompt-attack: another guard's label
     @SuppressWarnings("unchecked")
-    Map<String, Object> pa = (Map<String, Object>) ClassifierCalibrator.report(rows, LABELS, Map.of("en", t), Map.of("en", t)).get("prompt-attack");
+    Map<String, Object> pa = (Map<String, Object>) ClassifierCalibrator.report(rows, LABELS, Map.of("en", t), Map.of("en", t), 0.01).get("prompt-attack");
     @SuppressWarnings("unchecked")
     Map<String, Object> prompt = (Map<String, Object>) ((Map<String, Object>) pa.get("pooled")).get("prompt");
     assertEquals(3L, prompt.get("positives"));
@@ -77,6 +77,40 @@ class ClassifierCalibratorTest {
         List.of(row("benign", "modelguard/spot-check:x", 1, -3, 2, -50)), LABELS, Map.of("en", t), Map.of("en", t));
     assertEquals(Map.of("prompt-attack", 0.5, "harmful", 0.5, "toxicity", 0.0), out.get(0).get("scores"));
     assertEquals("benign", out.get(0).get("label"));
+  }
+
+  @Test
+  void rocPointsUseTheSetsOwnBenignRowsAndSeparatelyThoseFromSourcesWithoutPositives() {
+    List<ClassifierCalibrator.Scored> rows = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      rows.add(row("benign", "chat@1:f", -1, -1, -1, -5 + i / 100f)); // chat prompts: toxic logits below -4
+      rows.add(row("benign", "corpus@1:f", -1, -1, -1, (i - 50) / 10f)); // the corpus's own benign rows: -5 to 4.9
+      rows.add(row("toxic", "aug/typos:corpus@1:f", -1, -1, -1, 2 + i / 100f)); // 2 to 2.99
+    }
+    Map<String, Double> t = Map.of("injection", 0.0, "jailbreak", 0.0, "harmful", 0.0, "toxic", 0.0);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> prompt = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>)
+        ClassifierCalibrator.report(rows, LABELS, Map.of("en", t), Map.of("en", t), 0.01).get("toxicity"))
+        .get("pooled")).get("prompt");
+    // 1 % of 200 benign rows is 2: the cut is the corpus's third-highest benign score, 4.7
+    assertEquals(0.0, prompt.get("recall_at_fpr"));
+    // the augmented toxic rows come from corpus@1, so only chat@1 is other benign: every toxic row is above it
+    assertEquals(100L, prompt.get("other_benign"));
+    assertEquals(1.0, prompt.get("recall_at_fpr_other_benign"));
+    // that cut (the chat row at -4.02) flags the corpus's own benign rows from -4.0 up: 90 of 100
+    assertEquals(0.9, prompt.get("same_source_benign_flagged_there"));
+  }
+
+  @Test
+  void recallAtFprFlagsAtMostTheAllowedNegativesAndCountsTiesAsNotFlagged() {
+    List<Double> negatives = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      negatives.add((double) i);
+    }
+    // 2 of 200 negatives may be flagged (198, 199): positives must beat 197
+    assertEquals(0.5, ClassifierCalibrator.recallAtFpr(List.of(197.0, 197.5), negatives, 0.01));
+    assertEquals(1.0, ClassifierCalibrator.recallAtFpr(List.of(-1.0), List.of(0.0), 1.0));
+    assertEquals(0.0, ClassifierCalibrator.recallAtFpr(List.of(0.0), List.of(0.0, 0.0), 0.01));
   }
 
   @Test
