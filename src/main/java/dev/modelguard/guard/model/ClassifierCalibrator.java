@@ -390,11 +390,8 @@ public final class ClassifierCalibrator {
 
   /** The repository a row comes from; an augmentation names the repository its row was made from. */
   static String sourceGroup(String source) {
-    String[] parts = source.split(":");
-    if (parts[0].startsWith("aug/") && parts.length > 1) {
-      return parts[1] + " via " + parts[0];
-    }
-    return parts[0];
+    String origin = originRepo(source);
+    return source.startsWith(origin) ? origin : origin + " via " + source.substring(0, source.indexOf(':'));
   }
 
   /** The repository a row's text comes from, also for an augmentation made from it. */
