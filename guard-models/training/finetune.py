@@ -365,6 +365,17 @@ def train(model, rows, args, rng):
     return time.time() - t0
 
 
+def average_checkpoints(paths):
+    """A uniform model soup: the element-wise mean of the members' weights (same shapes, same init)."""
+    sds = [torch.load(p, map_location="cpu") for p in paths]
+    keys = set(sds[0])
+    for p, sd in zip(paths, sds):
+        if set(sd) != keys:
+            sys.exit(f"--soup: {p} holds other weights than {paths[0]}")
+    log("soup of", len(paths), "checkpoints:", ", ".join(paths))
+    return {k: sum(sd[k].float() for sd in sds) / len(sds) for k in sds[0]}
+
+
 # ---------------------------------------------------------------- export
 
 def export(model, tokenizer, out_dir, lang):
@@ -541,7 +552,12 @@ def main():
     p.add_argument("--authored-label-weight", action="append", default=[], metavar="LABEL=W",
                    help="authored-row weight for one label instead of --authored-weight (repeatable)")
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seed", type=int, default=42, help="data order and dropout (and the head's initial weights unless --init-seed)")
+    p.add_argument("--init-seed", type=int, default=None,
+                   help="seed of the head's initial weights (default: --seed); soup members share it and differ in --seed")
+    p.add_argument("--soup", default="",
+                   help="comma-separated checkpoints (WORK/checkpoint-OUTNAME.pt of earlier runs on the same data) to average "
+                        "instead of training: a model soup, exported like a trained model")
     p.add_argument("--limit", type=int, default=0, help="train on at most this many rows (smoke runs)")
     args = p.parse_args()
     args.authored_label_weight = {k: float(v) for k, v in (a.split("=", 1) for a in args.authored_label_weight)}
@@ -549,7 +565,8 @@ def main():
     if unknown:
         p.error(f"--authored-label-weight: unknown label(s) {sorted(unknown)}; labels are {LABELS + ['benign']}")
     torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
+    init_seed = args.seed if args.init_seed is None else args.init_seed
+    torch.manual_seed(init_seed)
     rng = random.Random(args.seed)
     t_start = time.time()
 
@@ -565,20 +582,29 @@ def main():
         f"{dict(collections.Counter(r['label'] for r in training))}; calib {len(calib)}; test {len(test)}; heldout {len(heldout)}")
 
     model, tokenizer_bytes = load_pretrained(args.lang, args.m2)
-    tok_file = os.path.join(args.work, f"tokenizer-{args.lang}.json")
-    os.makedirs(args.work, exist_ok=True)
-    with open(tok_file, "wb") as f:
-        f.write(tokenizer_bytes)
-    tokenize(training, args, tok_file, "train")
-
-    seconds = train(model, training, args, rng)
-    log(f"trained in {seconds:.0f}s")
-    torch.save(model.state_dict(), os.path.join(args.work, f"checkpoint-{args.lang}.pt"))  # for re-exports; never committed
+    if init_seed != args.seed:
+        torch.manual_seed(args.seed)
+    soup = [c for c in args.soup.split(",") if c]
+    if soup:
+        model.load_state_dict(average_checkpoints(soup))
+        model.eval()
+        seconds = 0
+    else:
+        tok_file = os.path.join(args.work, f"tokenizer-{args.lang}.json")
+        os.makedirs(args.work, exist_ok=True)
+        with open(tok_file, "wb") as f:
+            f.write(tokenizer_bytes)
+        tokenize(training, args, tok_file, "train")
+        seconds = train(model, training, args, rng)
+        log(f"trained in {seconds:.0f}s")
+    os.makedirs(args.work, exist_ok=True)  # checkpoints for re-exports and soups; never committed
+    torch.save(model.state_dict(), os.path.join(args.work, f"checkpoint-{os.path.basename(os.path.normpath(args.out))}.pt"))
     export(model, tokenizer_bytes, args.out, args.lang)
     write_lists(args.out, calib, test, heldout)
     write_spare_answers(args.out, rows, training)
     metrics = {
-        "lang": args.lang, "seed": args.seed, "epochs": args.epochs, "training_rows": len(training),
+        "lang": args.lang, "seed": args.seed, "init_seed": init_seed, "soup_of": [os.path.basename(c) for c in soup],
+        "epochs": args.epochs, "training_rows": len(training),
         "training_rows_by_label": dict(collections.Counter(r["label"] for r in training)),
         "training_rows_by_source": dict(collections.Counter(r["cap_group"] for r in training)),
         "authored_weight": args.authored_weight, "authored_label_weight": args.authored_label_weight,

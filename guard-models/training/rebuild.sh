@@ -41,10 +41,30 @@ calibrate() {
 ARGS_en="--authored-label-weight toxic=1"
 ARGS_zh="--authored-label-weight toxic=1"
 
+# SOUP=N (default 1) trains N models per fold and language from the same initial weights, in data
+# orders 42, 43, ..., and ships the average of their weights (a model soup: one model, same latency).
+SOUP=${SOUP:-1}
+
+run_finetune() { # LANG OUT HOLDOUT [finetune.py options]
+  lang=$1 out=$2 hold=$3
+  shift 3
+  eval extra=\$ARGS_$lang
+  $PY guard-models/training/finetune.py --lang "$lang" --datasets "$D" --threads "$THREADS" --work $WORK --jar "$JAR" \
+    --out "$out" ${hold:+--holdout-sources "$hold"} $extra "$@"
+}
+
 finetune() { # LANG OUT [HOLDOUT]
-  eval extra=\$ARGS_$1
-  $PY guard-models/training/finetune.py --lang "$1" --datasets "$D" --threads "$THREADS" --work $WORK --jar "$JAR" \
-    --out "$2" ${3:+--holdout-sources "$3"} $extra
+  if [ "$SOUP" -le 1 ]; then
+    run_finetune "$1" "$2" "${3:-}"
+    return
+  fi
+  members=
+  for seed in $(seq 42 $((41 + SOUP))); do
+    name=$(basename "$2")-member$seed
+    run_finetune "$1" $WORK/$name "${3:-}" --seed $seed --init-seed 42
+    members=$members${members:+,}$WORK/checkpoint-$name.pt
+  done
+  run_finetune "$1" "$2" "${3:-}" --soup "$members"
 }
 
 one_language() {

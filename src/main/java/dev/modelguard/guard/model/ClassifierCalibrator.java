@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  * the gateway will (the shipped int8 ONNX models in ONNX Runtime, the shared normalisation, the
  * guards' windows, each window routed to the model of its script, best window per label, one text
  * per inference), sets each guard's per-label threshold logits so that it flags at most the target
- * share of the benign prompts of that language's calibration split, and apart from those the
+ * share of the benign prompts of that language's calibration split, pooled and on average over their
+ * sources, and apart from those the
  * response threshold logits at the same share of its benign answers, and records recall and benign
  * flag rates per split and source. Not used by the gateway.
  *
@@ -245,23 +246,36 @@ public final class ClassifierCalibrator {
   }
 
   /**
+   * A calibration source with fewer benign rows than this is pooled with the other small ones, so
+   * that a single row cannot weigh like a whole source.
+   */
+  static final int MIN_SOURCE_ROWS = 10;
+
+  /**
    * Per-label threshold logits of the {@code lang} model for texts going in {@code direction}: one
    * quantile per guard over the benign rows' best windows routed to that model, searched so the
-   * guard's max stays within fpr.
+   * guard flags at most fpr of those rows, and at most fpr of each source's rows on average over the
+   * sources (small sources pooled). The second bound keeps a few large, easy sources (chat and
+   * instructions) from hiding a hard one (persona prompts, questions about dangerous-sounding
+   * topics): the gateway will meet sources that are in no calibration split, and the flag rate
+   * on a source it has not seen is closer to the per-source mean than to the pooled share.
    */
   static Map<String, Double> calibrate(List<Scored> calib, String direction, String lang, List<String> labels,
       double fpr) {
     Map<String, Double> out = new TreeMap<>();
-    List<float[]> benign = calib.stream()
+    List<Scored> rows = calib.stream()
         .filter(s -> s.row().label().equals("benign") && s.row().direction().equals(direction))
-        .map(s -> s.best(lang)).filter(Objects::nonNull).toList();
+        .filter(s -> s.best(lang) != null).toList();
+    List<float[]> benign = rows.stream().map(s -> s.best(lang)).toList();
+    int[] group = calibrationGroups(rows.stream().map(s -> originRepo(s.row().source())).toList());
     for (List<String> guardLabels : GUARDS.values()) {
       int[] cols = guardLabels.stream().mapToInt(labels::indexOf).toArray();
-      double lo = 0.9;
+      double lo = 0.5;
       double hi = 1.0;
-      for (int it = 0; it < 30; it++) {
+      for (int it = 0; it < 40; it++) {
         double q = (lo + hi) / 2;
-        if (flaggedShare(benign, cols, quantiles(benign, cols, q)) > fpr) {
+        boolean[] flagged = flagged(benign, cols, quantiles(benign, cols, q));
+        if (Math.max(pooledShare(flagged), meanShare(flagged, group)) > fpr) {
           lo = q;
         } else {
           hi = q;
@@ -273,6 +287,19 @@ public final class ClassifierCalibrator {
       }
     }
     return out;
+  }
+
+  /** Each row's calibration group: its source, or one shared group for sources under MIN_SOURCE_ROWS rows. */
+  static int[] calibrationGroups(List<String> sources) {
+    Map<String, Long> counts = sources.stream()
+        .collect(java.util.stream.Collectors.groupingBy(s -> s, java.util.stream.Collectors.counting()));
+    Map<String, Integer> ids = new HashMap<>();
+    int[] group = new int[sources.size()];
+    for (int i = 0; i < group.length; i++) {
+      String key = counts.get(sources.get(i)) < MIN_SOURCE_ROWS ? "" : sources.get(i);
+      group[i] = ids.computeIfAbsent(key, k -> ids.size());
+    }
+    return group;
   }
 
   private static double[] quantiles(List<float[]> rows, int[] cols, double q) {
@@ -288,16 +315,38 @@ public final class ClassifierCalibrator {
     return t;
   }
 
-  private static double flaggedShare(List<float[]> rows, int[] cols, double[] t) {
-    long n = rows.stream().filter(r -> {
+  private static boolean[] flagged(List<float[]> rows, int[] cols, double[] t) {
+    boolean[] out = new boolean[rows.size()];
+    for (int r = 0; r < out.length; r++) {
       for (int i = 0; i < cols.length; i++) {
-        if (r[cols[i]] >= t[i]) {
-          return true;
-        }
+        out[r] |= rows.get(r)[cols[i]] >= t[i];
       }
-      return false;
-    }).count();
-    return (double) n / rows.size();
+    }
+    return out;
+  }
+
+  private static double pooledShare(boolean[] flagged) {
+    int n = 0;
+    for (boolean f : flagged) {
+      n += f ? 1 : 0;
+    }
+    return (double) n / flagged.length;
+  }
+
+  /** The flagged share of each group, averaged over the groups. */
+  static double meanShare(boolean[] flagged, int[] group) {
+    int groups = Arrays.stream(group).max().orElse(-1) + 1;
+    int[] rows = new int[groups];
+    int[] hits = new int[groups];
+    for (int i = 0; i < flagged.length; i++) {
+      rows[group[i]]++;
+      hits[group[i]] += flagged[i] ? 1 : 0;
+    }
+    double sum = 0;
+    for (int g = 0; g < groups; g++) {
+      sum += (double) hits[g] / rows[g];
+    }
+    return sum / groups;
   }
 
   /**

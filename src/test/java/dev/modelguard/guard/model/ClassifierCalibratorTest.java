@@ -33,6 +33,37 @@ class ClassifierCalibratorTest {
   }
 
   @Test
+  void aHardSourceIsNotHiddenByALargeEasyOne() {
+    List<ClassifierCalibrator.Scored> calib = new ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      calib.add(row("benign", "chat@1", 0, 0, i / 100f, 0));
+    }
+    for (int i = 0; i < 20; i++) { // half of this source scores above every chat prompt
+      calib.add(row("benign", "aug/persona:hard@1:3", 0, 0, i < 10 ? 20 + i : 0, 0));
+    }
+    Map<String, Double> t = ClassifierCalibrator.calibrate(calib, "prompt", "en", LABELS, 0.01);
+    // pooled alone, 10 of 1,020 rows (0.98 %) could be flagged: all of them from the hard source
+    long hard = calib.stream().filter(s -> s.row().source().contains("hard"))
+        .filter(s -> s.best("en")[2] >= t.get("harmful")).count();
+    assertTrue(hard <= 1, "the hard source's mean share stays within 1 %: flagged " + hard + " of 20");
+  }
+
+  @Test
+  void sourcesWithFewCalibrationRowsShareOneGroup() {
+    int[] g = ClassifierCalibrator.calibrationGroups(List.of("a", "b", "a", "c"));
+    assertEquals(g[1], g[3], "b and c are both under " + ClassifierCalibrator.MIN_SOURCE_ROWS + " rows");
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < ClassifierCalibrator.MIN_SOURCE_ROWS; i++) {
+      many.add("big");
+    }
+    many.add("small");
+    int[] h = ClassifierCalibrator.calibrationGroups(many);
+    assertTrue(h[0] != h[many.size() - 1]);
+    assertEquals(0.25, ClassifierCalibrator.meanShare(new boolean[] {true, false, false, false, false},
+        new int[] {0, 0, 1, 1, 1}), 1e-9);
+  }
+
+  @Test
   void reportCountsRecallAndBenignFlagsPerGuardAndSource() {
     Map<String, Double> t = Map.of("injection", 0.0, "jailbreak", 0.0, "harmful", 0.0, "toxic", 0.0);
     List<ClassifierCalibrator.Scored> rows = List.of(
