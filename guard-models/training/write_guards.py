@@ -144,9 +144,10 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             "## Thresholds", "",
             "Calibrated per language and direction. Prompts: this guard flags at most 1 % of a broad benign prompt mix, "
             "a seeded 5 % calibration split of every benign source of the language (chat and instructions, coding and "
-            "maths, security questions, reviews and comments, over-refusal probes), never trained on. Responses: at most "
-            "1 % of benign model answers (the calibration split's answers plus the training sources' answers that the "
-            "source caps kept out of training; never trained on).", "",
+            "maths, security questions, reviews and comments, over-refusal probes), never trained on, and at most 1 % of "
+            "each source's prompts on average over the sources, so that large easy sources cannot hide a hard one "
+            "(`training/README.md`). Responses: the same on benign model answers (the calibration split's answers plus "
+            "the training sources' answers that the source caps kept out of training; never trained on).", "",
             "| lang | direction | " + " | ".join(f"threshold logit `{l}`" for l in labels) + " |",
             "|---|---|" + "---|" * len(labels)]
     for lang in LANGS:
