@@ -13,7 +13,7 @@
 # Seeded (42); 1 h 45 min to 3 h 30 min on 2 cores with validation, about half without (README.md).
 set -eu
 D=${1:-../shared/datasets}
-PY=/usr/bin/python3
+PY=${PY:-/usr/bin/python3}
 THREADS=${THREADS:-2}
 WORK=target/finetune
 JAR=${JAR:-target/modelguard.jar} # tokenises for training, calibrates
@@ -30,7 +30,7 @@ HOLDOUT2_zh=STAIR-BUPT/JailBench@5f47407,whitzard-ai/jade-db@812de63,thu-coai/CO
 # and writes its runtime-metrics.json.
 # The shipped pair also scores the hand-written spot checks (listed in the cards).
 calibrate() {
-  java -Dai.djl.offline=true -cp "$JAR" dev.modelguard.guard.model.ClassifierCalibrator "$D,guard-models/data" "$1" "$2" $3
+  java -Dai.djl.offline=true -cp "$JAR" dev.modelguard.guard.model.ClassifierCalibrator "$D,guard-models/data" "$1" "$2" ${3:-}
 }
 
 # Per-language recipe settings. Authored toxic rows weigh 1, not 2 (2026-12-07). Chinese, measured
