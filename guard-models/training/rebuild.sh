@@ -9,6 +9,8 @@
 #   guard-models/training/rebuild.sh [DATASETS_DIR]
 # VALIDATE=0 skips step 1 (keeps the recorded validation.json). THREADS (default 2) per run;
 # PARALLEL=1 trains both languages at once (use THREADS=1 on 2 cores).
+# SOUP=N trains N models per run and ships their average (default 1, see below). PY (default
+# /usr/bin/python3) runs the Python steps; PY=echo lists them without training.
 # Needs Debian's python3-torch python3-onnx python3-numpy python3-yaml libopenblas0-openmp.
 # Seeded (42); 1 h 45 min to 3 h 30 min on 2 cores with validation, about half without (README.md).
 set -eu
