@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -292,7 +293,7 @@ public final class ClassifierCalibrator {
   /** Each row's calibration group: its source, or one shared group for sources under MIN_SOURCE_ROWS rows. */
   static int[] calibrationGroups(List<String> sources) {
     Map<String, Long> counts = sources.stream()
-        .collect(java.util.stream.Collectors.groupingBy(s -> s, java.util.stream.Collectors.counting()));
+        .collect(Collectors.groupingBy(s -> s, Collectors.counting()));
     Map<String, Integer> ids = new HashMap<>();
     int[] group = new int[sources.size()];
     for (int i = 0; i < group.length; i++) {
