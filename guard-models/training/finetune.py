@@ -582,6 +582,7 @@ def main():
         f"{dict(collections.Counter(r['label'] for r in training))}; calib {len(calib)}; test {len(test)}; heldout {len(heldout)}")
 
     model, tokenizer_bytes = load_pretrained(args.lang, args.m2)
+    os.makedirs(args.work, exist_ok=True)  # tokens, and checkpoints for re-exports and soups; never committed
     if init_seed != args.seed:
         torch.manual_seed(args.seed)
     soup = [c for c in args.soup.split(",") if c]
@@ -591,13 +592,11 @@ def main():
         seconds = 0
     else:
         tok_file = os.path.join(args.work, f"tokenizer-{args.lang}.json")
-        os.makedirs(args.work, exist_ok=True)
         with open(tok_file, "wb") as f:
             f.write(tokenizer_bytes)
         tokenize(training, args, tok_file, "train")
         seconds = train(model, training, args, rng)
         log(f"trained in {seconds:.0f}s")
-    os.makedirs(args.work, exist_ok=True)  # checkpoints for re-exports and soups; never committed
     torch.save(model.state_dict(), os.path.join(args.work, f"checkpoint-{os.path.basename(os.path.normpath(args.out))}.pt"))
     export(model, tokenizer_bytes, args.out, args.lang)
     write_lists(args.out, calib, test, heldout)

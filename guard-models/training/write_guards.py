@@ -116,9 +116,7 @@ def pct(x):
 
 
 def roc_points(p):
-    """The two ROC points ClassifierCalibrator reports (blank for runs scored before it did)."""
-    if "recall_at_fpr" not in p:
-        return "| |"
+    """The two ROC points ClassifierCalibrator reports."""
     return (f"{pct(p['recall_at_fpr'])} | {pct(p['recall_at_fpr_other_benign'])} ({p['other_benign']}) | "
             f"{pct(p['same_source_benign_flagged_there'])}")
 
@@ -169,8 +167,7 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             "out: the recall at the score that flags 1 % of the same table's benign rows, and at the score that flags "
             "1 % of the benign rows from sources holding none of this guard's positives (for toxicity: chat, coding "
             "and instruction prompts rather than the non-toxic comments of the hate-speech corpora), with the share of "
-            "the remaining benign rows (from the sources that hold the positives) flagged at that second point. Blank "
-            "where a run was scored before the calibrator reported them.", ""]
+            "the remaining benign rows (from the sources that hold the positives) flagged at that second point.", ""]
     folds = [(lang, fold, len(per_lang[lang][0]["validations"]), metrics)
              for lang in LANGS for fold, metrics in enumerate(per_lang[lang][0]["validations"], 1)]
     for lang, fold, n_folds, metrics in folds:

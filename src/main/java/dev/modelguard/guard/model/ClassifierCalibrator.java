@@ -263,11 +263,16 @@ public final class ClassifierCalibrator {
   static Map<String, Double> calibrate(List<Scored> calib, String direction, String lang, List<String> labels,
       double fpr) {
     Map<String, Double> out = new TreeMap<>();
-    List<Scored> rows = calib.stream()
-        .filter(s -> s.row().label().equals("benign") && s.row().direction().equals(direction))
-        .filter(s -> s.best(lang) != null).toList();
-    List<float[]> benign = rows.stream().map(s -> s.best(lang)).toList();
-    int[] group = calibrationGroups(rows.stream().map(s -> originRepo(s.row().source())).toList());
+    List<float[]> benign = new ArrayList<>();
+    List<String> sources = new ArrayList<>();
+    for (Scored s : calib) {
+      float[] best = s.best(lang);
+      if (best != null && s.row().label().equals("benign") && s.row().direction().equals(direction)) {
+        benign.add(best);
+        sources.add(originRepo(s.row().source()));
+      }
+    }
+    int[] group = calibrationGroups(sources);
     for (List<String> guardLabels : GUARDS.values()) {
       int[] cols = guardLabels.stream().mapToInt(labels::indexOf).toArray();
       double lo = 0.5;
