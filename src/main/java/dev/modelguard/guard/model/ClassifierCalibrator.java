@@ -51,6 +51,22 @@ public final class ClassifierCalibrator {
     GUARDS.put("toxicity", List.of("toxic"));
   }
 
+  /** Suffix of a head that judges model answers for its label (finetune.py --answer-head). */
+  static final String ANSWER_SUFFIX = "_answer";
+
+  /**
+   * The model labels a guard reads for texts going in {@code direction}: on answers, each label's
+   * {@code LABEL_answer} head when the model has one.
+   */
+  static List<String> reads(List<String> guardLabels, String direction, List<String> modelLabels) {
+    if (!direction.equals("response")) {
+      return guardLabels;
+    }
+    return guardLabels.stream()
+        .map(l -> modelLabels.contains(l + ANSWER_SUFFIX) ? l + ANSWER_SUFFIX : l)
+        .toList();
+  }
+
   /** Windows of the shipped guards' {@code guard.yaml}. */
   static final GuardManifest.Window WINDOW = new GuardManifest.Window(400, 50, 20_000);
   static final int MAX_TOKENS = 512;
@@ -231,10 +247,11 @@ public final class ClassifierCalibrator {
       row.put("text", s.row().text());
       row.put("label", s.row().label());
       row.put("source", s.row().source());
+      row.put("direction", s.row().direction());
       Map<String, Double> scores = new LinkedHashMap<>();
       GUARDS.forEach((guard, guardLabels) -> {
         double best = Double.NEGATIVE_INFINITY;
-        for (String l : guardLabels) {
+        for (String l : reads(guardLabels, s.row().direction(), labels)) {
           best = Math.max(best, margins[labels.indexOf(l)]);
         }
         scores.put(guard, Math.round(100 / (1 + Math.exp(-best))) / 100.0);
@@ -274,7 +291,8 @@ public final class ClassifierCalibrator {
     }
     int[] group = calibrationGroups(sources);
     for (List<String> guardLabels : GUARDS.values()) {
-      int[] cols = guardLabels.stream().mapToInt(labels::indexOf).toArray();
+      List<String> read = reads(guardLabels, direction, labels);
+      int[] cols = read.stream().mapToInt(labels::indexOf).toArray();
       double lo = 0.5;
       double hi = 1.0;
       for (int it = 0; it < 40; it++) {
@@ -288,7 +306,7 @@ public final class ClassifierCalibrator {
       }
       double[] t = quantiles(benign, cols, hi);
       for (int i = 0; i < cols.length; i++) {
-        out.put(guardLabels.get(i), Math.round(t[i] * 10_000) / 10_000.0);
+        out.put(read.get(i), Math.round(t[i] * 10_000) / 10_000.0);
       }
     }
     return out;
@@ -388,7 +406,7 @@ public final class ClassifierCalibrator {
           continue;
         }
         double score = Double.NEGATIVE_INFINITY;
-        for (String l : guardLabels) {
+        for (String l : reads(guardLabels, s.row().direction(), labels)) {
           score = Math.max(score, margins[labels.indexOf(l)]);
         }
         boolean flagged = score >= 0; // the policy blocks at score >= threshold
