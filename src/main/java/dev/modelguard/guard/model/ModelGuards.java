@@ -132,12 +132,11 @@ public final class ModelGuards {
    * @param service the shared model
    * @param labels the model's labels by output index ({@code id2label})
    * @param mapped per output: mapped in the guard's {@code labels:}
-   * @param responseMapped per output: read on responses ({@code response_labels:}, else as {@code mapped})
    * @param thresholds per output: the logit that reads as 0.5 on prompts (sigmoid; 0 when not given)
    * @param responseThresholds the same on responses
    */
   record ClassifierReader(GuardManifest.ClassifierEntry entry, ClassifierService service, List<String> labels,
-      boolean[] mapped, boolean[] responseMapped, double[] thresholds, double[] responseThresholds) {
+      boolean[] mapped, double[] thresholds, double[] responseThresholds) {
 
     /**
      * The window's label and score. Sigmoid: the highest {@code sigmoid(logit - threshold)} of
@@ -153,12 +152,11 @@ public final class ModelGuards {
       String bestLabel = null;
       double best = -1;
       double sum = 0;
-      boolean response = direction == Direction.RESPONSE;
       for (int i = 0; i < logits.length; i++) {
-        if (!(response ? responseMapped[i] : mapped[i])) {
+        if (!mapped[i]) {
           continue;
         }
-        double t = response ? responseThresholds[i] : thresholds[i];
+        double t = direction == Direction.RESPONSE ? responseThresholds[i] : thresholds[i];
         double pi = p == null ? calibrate(logits[i], t) : p[i];
         sum += pi;
         if (pi > best) {
@@ -183,19 +181,13 @@ public final class ModelGuards {
         throw new ModelLoadException(configFile + ": none of the model's labels " + labels
             + " is mapped in labels: of " + manifestFile);
       }
-      if (!manifest.responseLabels().isEmpty() && labels.stream().noneMatch(manifest.responseLabels()::containsKey)) {
-        throw new ModelLoadException(configFile + ": none of the model's labels " + labels
-            + " is mapped in response_labels: of " + manifestFile);
-      }
       double[] thresholds = thresholdArray(manifestFile, e, "threshold_logits", entry.thresholdLogits(), labels,
           new double[labels.size()], configFile);
       double[] responseThresholds = thresholdArray(manifestFile, e, "response_threshold_logits",
           entry.responseThresholdLogits(), labels, thresholds.clone(), configFile);
       boolean[] mapped = new boolean[labels.size()];
-      boolean[] responseMapped = new boolean[labels.size()];
       for (int i = 0; i < mapped.length; i++) {
-        mapped[i] = manifest.labelsFor(false).containsKey(labels.get(i));
-        responseMapped[i] = manifest.labelsFor(true).containsKey(labels.get(i));
+        mapped[i] = manifest.labels().containsKey(labels.get(i));
       }
       ClassifierService service = ClassifierService.shared(modelFile, tokenizerFile, entry.maxTokens());
       int outputs = service.model().outputs();
@@ -206,7 +198,7 @@ public final class ModelGuards {
       files.add(modelFile);
       files.add(tokenizerFile);
       files.add(configFile);
-      readers.add(new ClassifierReader(entry, service, labels, mapped, responseMapped, thresholds, responseThresholds));
+      readers.add(new ClassifierReader(entry, service, labels, mapped, thresholds, responseThresholds));
     }
     return (text, direction) -> {
       ClassifierReader chosen = pick(readers, r -> r.entry().lang(), Script.isChinese(text) ? "zh" : "en");

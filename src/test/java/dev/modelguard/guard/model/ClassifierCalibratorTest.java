@@ -112,32 +112,6 @@ class ClassifierCalibratorTest {
   }
 
   @Test
-  void onAnswersAGuardReadsItsLabelsAnswerHeadWhenTheModelHasOne() {
-    List<String> five = List.of("injection", "jailbreak", "harmful", "toxic", "harmful_answer");
-    assertEquals(List.of("harmful_answer"), ClassifierCalibrator.reads(List.of("harmful"), "response", five));
-    assertEquals(List.of("harmful"), ClassifierCalibrator.reads(List.of("harmful"), "prompt", five));
-    assertEquals(List.of("toxic"), ClassifierCalibrator.reads(List.of("toxic"), "response", five));
-    assertEquals(List.of("harmful"), ClassifierCalibrator.reads(List.of("harmful"), "response", LABELS));
-
-    // a harmful answer the prompt head misses and the answer head catches, and the reverse for a refusal
-    Map<String, Double> prompts = Map.of("injection", 0.0, "jailbreak", 0.0, "harmful", 0.0, "toxic", 0.0);
-    Map<String, Double> answers = Map.of("injection", 0.0, "jailbreak", 0.0, "toxic", 0.0, "harmful_answer", 0.0);
-    List<ClassifierCalibrator.Scored> rows = List.of(
-        answer("harmful", -5, 5), answer("benign", 5, -5));
-    @SuppressWarnings("unchecked")
-    Map<String, Object> pooled = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>)
-        ClassifierCalibrator.report(rows, five, Map.of("en", prompts), Map.of("en", answers), 0.01).get("harmful"))
-        .get("pooled")).get("response");
-    assertEquals(1.0, pooled.get("recall"));
-    assertEquals(0.0, pooled.get("benign_flagged"));
-  }
-
-  private static ClassifierCalibrator.Scored answer(String label, float harmful, float harmfulAnswer) {
-    return new ClassifierCalibrator.Scored(new LabeledText("t", label, "en", "chat@1:f", "response"),
-        List.of(new ClassifierCalibrator.WindowLogits("en", new float[] {-9, -9, harmful, -9, harmfulAnswer})));
-  }
-
-  @Test
   void answerSpotChecksAreScoredAgainstTheResponseThresholds() {
     Map<String, Double> prompts = Map.of("injection", 1.0, "jailbreak", 1.0, "harmful", 2.0, "toxic", 0.0);
     Map<String, Double> answers = Map.of("injection", 1.0, "jailbreak", 1.0, "harmful", 5.0, "toxic", 0.0);
