@@ -216,9 +216,7 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             right = (score >= 0.5) == (r["label"] in labels)
             text = r["text"].replace("\n", " ").replace("|", "\\|")
             text = text if len(text) <= 90 else text[:87] + "..."
-            family = r["source"].split(":")[-1]
-            family += " (answer)" if r.get("direction") == "response" and "answer" not in family else ""
-            out.append(f"| {text} | {r['label']} | {family} | {score:.2f} | "
+            out.append(f"| {text} | {r['label']} | {r['source'].split(':')[-1]} | {score:.2f} | "
                        f"{'ok' if right else ('**missed**' if r['label'] in labels else '**false alarm**')} |")
     out += ["", "## Training data and licences", "",
             "Training rows per source (both languages; capped per source and label, then weighted so that a source's "
