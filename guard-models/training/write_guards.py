@@ -123,6 +123,34 @@ def roc_points(p):
             f"{pct(p['same_source_benign_flagged_there'])}")
 
 
+def policy_threshold_table(guard, per_lang):
+    """What lowering the policy entry's threshold buys (recall) and costs (benign prompts flagged),
+    from every report that carries ClassifierCalibrator's policy_thresholds."""
+    sets = []
+    for lang in LANGS:
+        m = per_lang[lang][0]
+        for fold, v in enumerate(m["validations"], 1):
+            p = v.get("heldout", {}).get(guard, {}).get("pooled", {}).get("prompt", {})
+            if p.get("policy_thresholds"):
+                sets.append((f"{lang}, fold {fold} (unseen sources)", p))
+        p = m["test"][guard]["pooled"].get("prompt", {})
+        if p.get("policy_thresholds"):
+            sets.append((f"{lang}, test split", p))
+    if not sets:
+        return []
+    out = ["", "## Lowering the policy threshold", "",
+           "A policy entry's `threshold` (default 0.5, the calibrated point) trades false alarms for recall. Prompts, "
+           "at each threshold: the recall, and the share flagged of the benign prompts from sources without this guard's "
+           "positives (chat, coding, instructions, security questions...) and from sources with them (for toxicity: "
+           "the non-toxic comments of the hate-speech corpora, often about the same groups and topics).", "",
+           "| set | threshold | recall | other benign flagged | same-source benign flagged |", "|---|---|---|---|---|"]
+    for name, p in sets:
+        for t in p["policy_thresholds"]:
+            out.append(f"| {name} | {t['threshold']} | {pct(t['recall'])} | {pct(t['other_benign_flagged'])} | "
+                       f"{pct(t['same_source_benign_flagged'])} |")
+    return out
+
+
 def write_card(guard, spec, per_lang, table, heads_loso):
     labels = spec["labels"]
     out = [f"# {guard}", "",
@@ -202,6 +230,7 @@ def write_card(guard, spec, per_lang, table, heads_loso):
                        f"{pct(p['benign_flagged'])} | {p['auc'] if p['auc'] is not None else '–'} | {roc_points(p)} |")
     out += ["", "`HeldOutQualityIT` (run by `mvn verify`) re-scores this split through the gateway's runtime and fails "
             "below the figures recorded under `metrics:` in `guard.yaml`."]
+    out += policy_threshold_table(guard, per_lang)
     spots = [r for lang in LANGS for r in per_lang[lang][0].get("spot_checks", [])
              if (r["label"] in labels or r["label"] == "benign")
              and (r.get("direction", "prompt") == "prompt" or GUARDS[guard].get("answers"))]

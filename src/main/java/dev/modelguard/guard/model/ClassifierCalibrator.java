@@ -425,6 +425,9 @@ public final class ClassifierCalibrator {
         List<Double> sameSource = sameSourceBenignScores.getOrDefault(direction, List.of());
         p.put("same_source_benign_flagged_there", other.isEmpty() || sameSource.isEmpty() ? null
             : round(shareAbove(sameSource, otherCut)));
+        if (d[0] > 0) {
+          p.put("policy_thresholds", policyThresholds(positiveScores.get(direction), other, sameSource));
+        }
         pooled.put(direction, p);
       });
       List<Map<String, Object>> sources = new ArrayList<>();
@@ -441,6 +444,34 @@ public final class ClassifierCalibrator {
       out.put(guard, Map.of("pooled", pooled, "sources", sources));
     });
     return out;
+  }
+
+  /** Policy thresholds below the default 0.5 that {@link #policyThresholds} reports. */
+  static final double[] POLICY_THRESHOLDS = {0.5, 0.3, 0.2, 0.1, 0.05, 0.02};
+
+  /**
+   * What lowering a policy entry's {@code threshold} buys and costs: for each of
+   * {@link #POLICY_THRESHOLDS} (a calibrated score {@code sigmoid(margin)} at or above it flags), the
+   * recall, and the share flagged of the benign rows from sources without positives ({@code
+   * other_benign_flagged}) and from sources with positives ({@code same_source_benign_flagged}).
+   */
+  static List<Map<String, Object>> policyThresholds(List<Double> positives, List<Double> otherBenign,
+      List<Double> sameSourceBenign) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (double t : POLICY_THRESHOLDS) {
+      double margin = Math.log(t / (1 - t));
+      Map<String, Object> point = new LinkedHashMap<>();
+      point.put("threshold", t);
+      point.put("recall", round(shareAtLeast(positives, margin)));
+      point.put("other_benign_flagged", otherBenign.isEmpty() ? null : round(shareAtLeast(otherBenign, margin)));
+      point.put("same_source_benign_flagged", sameSourceBenign.isEmpty() ? null : round(shareAtLeast(sameSourceBenign, margin)));
+      out.add(point);
+    }
+    return out;
+  }
+
+  private static double shareAtLeast(List<Double> scores, double margin) {
+    return (double) scores.stream().filter(v -> v >= margin - 1e-12).count() / scores.size();
   }
 
   /** The repository a row comes from; an augmentation names the repository its row was made from. */

@@ -144,6 +144,13 @@ class ClassifierCalibratorTest {
     assertEquals(1.0, prompt.get("recall_at_fpr_other_benign"));
     // that cut (the chat row at -4.02) flags the corpus's own benign rows from -4.0 up: 90 of 100
     assertEquals(0.9, prompt.get("same_source_benign_flagged_there"));
+    // policy thresholds: 0.5 is margin 0; 0.02 is margin ln(0.02 / 0.98) = -3.89
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> points = (List<Map<String, Object>>) prompt.get("policy_thresholds");
+    assertEquals(Map.of("threshold", 0.5, "recall", 1.0, "other_benign_flagged", 0.0, "same_source_benign_flagged", 0.5),
+        points.get(0));
+    assertEquals(Map.of("threshold", 0.02, "recall", 1.0, "other_benign_flagged", 0.0, "same_source_benign_flagged", 0.88),
+        points.get(points.size() - 1));
   }
 
   @Test
