@@ -203,6 +203,10 @@ class Bert(nn.Module):
         self.cls = nn.Linear(hidden, len(LABELS))
 
     def forward(self, ids, mask):
+        return self.cls(self.drop(self.pooled(ids, mask)))
+
+    def pooled(self, ids, mask):
+        """The mean-pooled last layer of each window: what the linear layer reads."""
         n = ids.shape[1]
         pos = torch.arange(n, device=ids.device).unsqueeze(0)
         x = self.ln(self.word(ids) + self.pos(pos) + self.token_type.weight[0])
@@ -211,8 +215,7 @@ class Bert(nn.Module):
         for layer in self.layers:
             x = layer(x, bias, self.heads)
         m = mask.unsqueeze(-1).to(x.dtype)
-        pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
-        return self.cls(self.drop(pooled))
+        return (x * m).sum(1) / m.sum(1).clamp(min=1.0)
 
 
 class Layer(nn.Module):
@@ -323,7 +326,9 @@ def row_logits(model, rows, idx):
     return out.scatter_reduce(0, owner[:, None].expand_as(win), win, reduce="amax", include_self=True)
 
 
-def train(model, rows, args, rng):
+def train_targets(rows):
+    """Per row and head: target, mask (does the row train this head?), row weight; per head: the
+    positives' weight."""
     targets = torch.tensor([[0.0 if t is None else float(t) for t in TARGETS[r["label"]]] for r in rows])
     masks = torch.tensor([[0.0 if t is None or (r["direction"] == "response" and LABELS[h] in ATTACK_HEADS) else 1.0
                            for h, t in enumerate(TARGETS[r["label"]])] for r in rows])
@@ -334,7 +339,60 @@ def train(model, rows, args, rng):
         pos = float((targets[:, h] * masks[:, h] * weights).sum())
         neg = float(((1 - targets[:, h]) * masks[:, h] * weights).sum())
         pos_w.append(max(1.0, 0.5 * neg / max(pos, 1e-6)))
-    pos_w = torch.tensor(pos_w)
+    return targets, masks, weights, torch.tensor(pos_w)
+
+
+def head_loss(logits, idx, targets, masks, weights, pos_w):
+    loss = F.binary_cross_entropy_with_logits(logits, targets[idx], reduction="none", pos_weight=pos_w)
+    return (loss * masks[idx] * weights[idx, None]).sum() / (masks[idx] * weights[idx, None]).sum()
+
+
+def linear_probe(model, rows, args):
+    """LP of LP-FT (Kumar et al., 2022): fits the linear layer on the frozen pretrained encoder's
+    pooled windows (computed once, no dropout) before fine-tuning end to end, so that fine-tuning
+    starts from a fitted head rather than a random one and moves the encoder's features less. Uses
+    neither the global torch RNG nor the data-order RNG: the fine-tuning that follows sees the same
+    dropout masks and data order as without it."""
+    t0 = time.time()
+    targets, masks, weights, pos_w = train_targets(rows)
+    model.eval()
+    feats, owners = [], []
+    with torch.no_grad():
+        for b in batches(rows, 64, None, False):
+            ids, mask, owner = collate(rows, b)
+            feats.append(model.pooled(ids, mask))
+            owners.append(torch.tensor(b)[owner])
+    feats, owners = torch.cat(feats), torch.cat(owners)
+    log(f"linear probe: {len(feats)} windows encoded in {time.time() - t0:.0f}s")
+    order = torch.argsort(owners, stable=True)
+    feats, owners = feats[order], owners[order]
+    lrng = random.Random(args.seed)
+    opt = torch.optim.AdamW(model.cls.parameters(), lr=args.lp_lr, weight_decay=0.01)
+    ids = list(range(len(rows)))
+    start = torch.searchsorted(owners, torch.arange(len(rows)))
+    end = torch.searchsorted(owners, torch.arange(len(rows)), right=True)
+    for epoch in range(args.lp_epochs):
+        lrng.shuffle(ids)
+        total = 0.0
+        for i in range(0, len(ids), 256):
+            idx = torch.tensor(ids[i:i + 256])
+            sel = torch.cat([torch.arange(int(start[j]), int(end[j])) for j in idx])
+            win = model.cls(feats[sel])
+            local = torch.repeat_interleave(torch.arange(len(idx)), (end[idx] - start[idx]))
+            logits = torch.full((len(idx), win.shape[1]), -1e4).scatter_reduce(
+                0, local[:, None].expand_as(win), win, reduce="amax", include_self=True)
+            loss = head_loss(logits, idx, targets, masks, weights, pos_w)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss) * len(idx)
+        if epoch == 0 or (epoch + 1) % 10 == 0 or epoch + 1 == args.lp_epochs:
+            log(f"linear probe epoch {epoch + 1}/{args.lp_epochs} loss {total / len(ids):.4f}")
+    return time.time() - t0
+
+
+def train(model, rows, args, rng):
+    targets, masks, weights, pos_w = train_targets(rows)
     log("positive weights per head", dict(zip(LABELS, [round(float(p), 2) for p in pos_w])))
     steps = args.epochs * math.ceil(len(rows) / args.batch)
     no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "ln" in n]
@@ -349,8 +407,7 @@ def train(model, rows, args, rng):
         for b in batches(rows, args.batch, rng, True):
             logits = row_logits(model, rows, b)
             idx = torch.tensor(b)
-            loss = F.binary_cross_entropy_with_logits(logits, targets[idx], reduction="none", pos_weight=pos_w)
-            loss = (loss * masks[idx] * weights[idx, None]).sum() / (masks[idx] * weights[idx, None]).sum()
+            loss = head_loss(logits, idx, targets, masks, weights, pos_w)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -365,15 +422,29 @@ def train(model, rows, args, rng):
     return time.time() - t0
 
 
-def average_checkpoints(paths):
-    """A uniform model soup: the element-wise mean of the members' weights (same shapes, same init)."""
+def average_checkpoints(members):
+    """A model soup: the weighted element-wise mean of the members' weights (same shapes). Each
+    member is PATH or PATH=WEIGHT (default 1); weights are normalised. A uniform soup of runs from
+    the same initial head averages data orders; PATH-lp.pt=1-a,PATH.pt=a interpolates between the
+    LP stage and the fine-tuned model (WiSE-FT, Wortsman et al., 2022)."""
+    paths, ws = [], []
+    for m in members:
+        path, _, w = m.partition("=")
+        paths.append(path)
+        try:
+            ws.append(float(w) if w else 1.0)
+        except ValueError:
+            sys.exit(f"--soup: '{m}': the weight after '=' must be a number")
+    if min(ws) < 0 or sum(ws) <= 0:
+        sys.exit(f"--soup: weights must be >= 0 with a positive sum, were {ws}")
     sds = [torch.load(p, map_location="cpu") for p in paths]
     keys = set(sds[0])
     for p, sd in zip(paths, sds):
         if set(sd) != keys:
             sys.exit(f"--soup: {p} holds other weights than {paths[0]}")
-    log("soup of", len(paths), "checkpoints:", ", ".join(paths))
-    return {k: sum(sd[k].float() for sd in sds) / len(sds) for k in sds[0]}
+    total = sum(ws)
+    log("soup of", len(paths), "checkpoints:", ", ".join(f"{p} ({w / total:.2f})" for p, w in zip(paths, ws)))
+    return {k: sum(sd[k].float() * (w / total) for sd, w in zip(sds, ws)) for k in sds[0]}
 
 
 # ---------------------------------------------------------------- export
@@ -545,6 +616,9 @@ def main():
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--lp-epochs", type=int, default=0,
+                   help="LP-FT: fit the linear layer on the frozen encoder for this many epochs before fine-tuning (0: off)")
+    p.add_argument("--lp-lr", type=float, default=1e-3)
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--cap-per-source", type=int, default=700)
     p.add_argument("--benign-cap-per-source", type=int, default=400)
@@ -556,8 +630,8 @@ def main():
     p.add_argument("--init-seed", type=int, default=None,
                    help="seed of the head's initial weights (default: --seed); soup members share it and differ in --seed")
     p.add_argument("--soup", default="",
-                   help="comma-separated checkpoints (WORK/checkpoint-OUTNAME.pt of earlier runs on the same data) to average "
-                        "instead of training: a model soup, exported like a trained model")
+                   help="comma-separated checkpoints (WORK/checkpoint-OUTNAME.pt of earlier runs on the same data), each "
+                        "optionally =WEIGHT, to average instead of training: a model soup, exported like a trained model")
     p.add_argument("--limit", type=int, default=0, help="train on at most this many rows (smoke runs)")
     args = p.parse_args()
     args.authored_label_weight = {k: float(v) for k, v in (a.split("=", 1) for a in args.authored_label_weight)}
@@ -595,7 +669,11 @@ def main():
         with open(tok_file, "wb") as f:
             f.write(tokenizer_bytes)
         tokenize(training, args, tok_file, "train")
-        seconds = train(model, training, args, rng)
+        seconds = 0
+        if args.lp_epochs:
+            seconds += linear_probe(model, training, args)
+            torch.save(model.state_dict(), os.path.join(args.work, f"checkpoint-{os.path.basename(os.path.normpath(args.out))}-lp.pt"))
+        seconds += train(model, training, args, rng)
         log(f"trained in {seconds:.0f}s")
     torch.save(model.state_dict(), os.path.join(args.work, f"checkpoint-{os.path.basename(os.path.normpath(args.out))}.pt"))
     export(model, tokenizer_bytes, args.out, args.lang)
@@ -603,7 +681,7 @@ def main():
     write_spare_answers(args.out, rows, training)
     metrics = {
         "lang": args.lang, "seed": args.seed, "init_seed": init_seed, "soup_of": [os.path.basename(c) for c in soup],
-        "epochs": args.epochs, "training_rows": len(training),
+        "epochs": args.epochs, "lp_epochs": args.lp_epochs, "training_rows": len(training),
         "training_rows_by_label": dict(collections.Counter(r["label"] for r in training)),
         "training_rows_by_source": dict(collections.Counter(r["cap_group"] for r in training)),
         "authored_weight": args.authored_weight, "authored_label_weight": args.authored_label_weight,

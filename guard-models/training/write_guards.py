@@ -142,7 +142,8 @@ def policy_threshold_table(guard, per_lang):
            "A policy entry's `threshold` (default 0.5, the calibrated point) trades false alarms for recall. Prompts, "
            "at each threshold: the recall, and the share flagged of the benign prompts from sources without this guard's "
            "positives (chat, coding, instructions, security questions...) and from sources with them (for toxicity: "
-           "the non-toxic comments of the hate-speech corpora, often about the same groups and topics).", "",
+           "the non-toxic comments of the hate-speech corpora, often about the same groups and topics). A test split has "
+           "seen its sources, so it flatters recall; where unseen-source points were measured, the notes below give them.", "",
            "| set | threshold | recall | other benign flagged | same-source benign flagged |", "|---|---|---|---|---|"]
     for name, p in sets:
         for t in p["policy_thresholds"]:
