@@ -446,12 +446,12 @@ public final class ClassifierCalibrator {
     return out;
   }
 
-  /** Policy thresholds below the default 0.5 that {@link #policyThresholds} reports. */
+  /** The policy thresholds, from the default 0.5 down, that {@link #policyThresholds} reports. */
   static final double[] POLICY_THRESHOLDS = {0.5, 0.3, 0.2, 0.1, 0.05, 0.02};
 
   /**
    * What lowering a policy entry's {@code threshold} buys and costs: for each of
-   * {@link #POLICY_THRESHOLDS} (a calibrated score {@code sigmoid(margin)} at or above it flags), the
+   * {@link #POLICY_THRESHOLDS} (the policy flags a reported score {@code sigmoid(margin)} at or above it), the
    * recall, and the share flagged of the benign rows from sources without positives ({@code
    * other_benign_flagged}) and from sources with positives ({@code same_source_benign_flagged}).
    */
@@ -459,19 +459,18 @@ public final class ClassifierCalibrator {
       List<Double> sameSourceBenign) {
     List<Map<String, Object>> out = new ArrayList<>();
     for (double t : POLICY_THRESHOLDS) {
-      double margin = Math.log(t / (1 - t));
       Map<String, Object> point = new LinkedHashMap<>();
       point.put("threshold", t);
-      point.put("recall", round(shareAtLeast(positives, margin)));
-      point.put("other_benign_flagged", otherBenign.isEmpty() ? null : round(shareAtLeast(otherBenign, margin)));
-      point.put("same_source_benign_flagged", sameSourceBenign.isEmpty() ? null : round(shareAtLeast(sameSourceBenign, margin)));
+      point.put("recall", round(shareFlagged(positives, t)));
+      point.put("other_benign_flagged", otherBenign.isEmpty() ? null : round(shareFlagged(otherBenign, t)));
+      point.put("same_source_benign_flagged", sameSourceBenign.isEmpty() ? null : round(shareFlagged(sameSourceBenign, t)));
       out.add(point);
     }
     return out;
   }
 
-  private static double shareAtLeast(List<Double> scores, double margin) {
-    return (double) scores.stream().filter(v -> v >= margin - 1e-12).count() / scores.size();
+  private static double shareFlagged(List<Double> margins, double threshold) {
+    return (double) margins.stream().filter(m -> 1 / (1 + Math.exp(-m)) >= threshold).count() / margins.size();
   }
 
   /** The repository a row comes from; an augmentation names the repository its row was made from. */
