@@ -320,9 +320,13 @@ def collate(rows, idx):
 
 def row_logits(model, rows, idx):
     ids, mask, owner = collate(rows, idx)
-    win = model(ids, mask)
-    # a row's logit per head is its best window's (an attack anywhere in the text makes it an attack)
-    out = torch.full((len(idx), win.shape[1]), -1e4)
+    return best_window(model(ids, mask), owner, len(idx))
+
+
+def best_window(win, owner, n):
+    """Per row (owner[k] is window k's row among n) and head, its best window's logit: an attack
+    anywhere in the text makes it an attack."""
+    out = torch.full((n, win.shape[1]), -1e4)
     return out.scatter_reduce(0, owner[:, None].expand_as(win), win, reduce="amax", include_self=True)
 
 
@@ -356,38 +360,35 @@ def linear_probe(model, rows, args):
     t0 = time.time()
     targets, masks, weights, pos_w = train_targets(rows)
     model.eval()
-    feats, owners = [], []
+    feats, windows = [], [[] for _ in rows]  # windows[i]: the indices of row i's windows in feats
     with torch.no_grad():
         for b in batches(rows, 64, None, False):
             ids, mask, owner = collate(rows, b)
+            first = sum(len(f) for f in feats)
+            for k, j in enumerate(owner.tolist()):
+                windows[b[j]].append(first + k)
             feats.append(model.pooled(ids, mask))
-            owners.append(torch.tensor(b)[owner])
-    feats, owners = torch.cat(feats), torch.cat(owners)
+    feats = torch.cat(feats)
     log(f"linear probe: {len(feats)} windows encoded in {time.time() - t0:.0f}s")
-    order = torch.argsort(owners, stable=True)
-    feats, owners = feats[order], owners[order]
     lrng = random.Random(args.seed)
     opt = torch.optim.AdamW(model.cls.parameters(), lr=args.lp_lr, weight_decay=0.01)
-    ids = list(range(len(rows)))
-    start = torch.searchsorted(owners, torch.arange(len(rows)))
-    end = torch.searchsorted(owners, torch.arange(len(rows)), right=True)
+    order = list(range(len(rows)))
     for epoch in range(args.lp_epochs):
-        lrng.shuffle(ids)
+        lrng.shuffle(order)
         total = 0.0
-        for i in range(0, len(ids), 256):
-            idx = torch.tensor(ids[i:i + 256])
-            sel = torch.cat([torch.arange(int(start[j]), int(end[j])) for j in idx])
-            win = model.cls(feats[sel])
-            local = torch.repeat_interleave(torch.arange(len(idx)), (end[idx] - start[idx]))
-            logits = torch.full((len(idx), win.shape[1]), -1e4).scatter_reduce(
-                0, local[:, None].expand_as(win), win, reduce="amax", include_self=True)
+        for i in range(0, len(order), 256):
+            batch = order[i:i + 256]
+            sel = [w for j in batch for w in windows[j]]
+            owner = torch.tensor([p for p, j in enumerate(batch) for _ in windows[j]])
+            logits = best_window(model.cls(feats[sel]), owner, len(batch))
+            idx = torch.tensor(batch)
             loss = head_loss(logits, idx, targets, masks, weights, pos_w)
             opt.zero_grad()
             loss.backward()
             opt.step()
             total += float(loss) * len(idx)
         if epoch == 0 or (epoch + 1) % 10 == 0 or epoch + 1 == args.lp_epochs:
-            log(f"linear probe epoch {epoch + 1}/{args.lp_epochs} loss {total / len(ids):.4f}")
+            log(f"linear probe epoch {epoch + 1}/{args.lp_epochs} loss {total / len(order):.4f}")
     return time.time() - t0
 
 
