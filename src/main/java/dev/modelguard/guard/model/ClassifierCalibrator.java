@@ -31,8 +31,12 @@ import java.util.stream.Stream;
  * flag rates per split and source. Not used by the gateway.
  *
  * <p>Usage: {@code java -cp modelguard.jar dev.modelguard.guard.model.ClassifierCalibrator
- * DATA_DIR[,DATA_DIR...] EN_MODEL_DIR ZH_MODEL_DIR [FPR [SPOT_CHECKS.jsonl]]}: with a spot-check
- * file, each of its hand-written rows is scored too and listed with every guard's score. Each model directory holds
+ * DATA_DIR[,DATA_DIR...] EN_MODEL_DIR[+RESPONSE_MODEL_DIR] ZH_MODEL_DIR[+RESPONSE_MODEL_DIR]
+ * [FPR [SPOT_CHECKS.jsonl]]}: with a spot-check file, each of its hand-written rows is scored too
+ * and listed with every guard's score. A language's {@code +RESPONSE_MODEL_DIR} is a model that
+ * scores its answers (a {@code direction: response} entry of the guards): the language's answers
+ * are routed to it, its {@code config.json} gets the response thresholds and the first model's
+ * loses them. Each model directory holds
  * {@code model.onnx}, {@code tokenizer.json}, {@code config.json} and the row lists
  * ({@code calib-rows.txt}, {@code test-rows.txt}, optional {@code heldout-rows.txt}: first 16 hex
  * digits of each row's text SHA-256; optional {@code calib-answers-rows.txt}, spare benign answers
@@ -56,8 +60,17 @@ public final class ClassifierCalibrator {
   static final int MAX_TOKENS = 512;
   static final List<String> LANGS = List.of("en", "zh");
 
-  /** One window's logits, from the model of {@code lang}, the one the gateway routes the window to. */
+  /**
+   * One window's logits, from the model the gateway routes the window to: {@code lang} is the
+   * model's key, the window's language, or {@link #responseKey} of it for a language whose answers
+   * have a model of their own.
+   */
   record WindowLogits(String lang, float[] logits) {}
+
+  /** The model key of {@code lang}'s answers when they have a model of their own. */
+  static String responseKey(String lang) {
+    return lang + "-response";
+  }
 
   /** A row and the logits of each of its windows. */
   record Scored(LabeledText row, List<WindowLogits> windows) {
@@ -97,12 +110,21 @@ public final class ClassifierCalibrator {
 
   public static void main(String[] args) throws IOException {
     if (args.length < 3 || args.length > 5) {
-      System.err.println("usage: ClassifierCalibrator DATA_DIR[,DATA_DIR...] EN_MODEL_DIR ZH_MODEL_DIR [FPR [SPOT_CHECKS.jsonl]]");
+      System.err.println("usage: ClassifierCalibrator DATA_DIR[,DATA_DIR...] EN_MODEL_DIR[+RESPONSE_MODEL_DIR]"
+          + " ZH_MODEL_DIR[+RESPONSE_MODEL_DIR] [FPR [SPOT_CHECKS.jsonl]]");
       System.exit(2);
     }
-    Map<String, Path> dirs = new LinkedHashMap<>();
-    dirs.put("en", Path.of(args[1]));
-    dirs.put("zh", Path.of(args[2]));
+    Map<String, Path> dirs = new LinkedHashMap<>(); // model key -> directory
+    for (int i = 0; i < LANGS.size(); i++) {
+      String[] parts = args[1 + i].split("\\+", -1);
+      if (parts.length > 2 || parts[0].isEmpty() || parts.length == 2 && parts[1].isEmpty()) {
+        throw new IllegalArgumentException(LANGS.get(i) + " model: expected DIR or DIR+RESPONSE_DIR, was " + args[1 + i]);
+      }
+      dirs.put(LANGS.get(i), Path.of(parts[0]));
+      if (parts.length == 2) {
+        dirs.put(responseKey(LANGS.get(i)), Path.of(parts[1]));
+      }
+    }
     double fpr = args.length > 3 ? Double.parseDouble(args[3]) : 0.01;
     List<LabeledText> spotChecks = args.length > 4 ? LabeledText.read(Path.of(args[4])) : List.of();
     Map<String, LabeledText> byHash = new HashMap<>();
@@ -116,17 +138,24 @@ public final class ClassifierCalibrator {
       }
     }
     ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    for (String lang : LANGS) {
+      if (dirs.containsKey(responseKey(lang))) {
+        sameSplits(dirs.get(lang), dirs.get(responseKey(lang)));
+      }
+    }
     List<String> labels = ClassifierModel.readLabels(dirs.get("en").resolve("config.json"));
-    if (!labels.equals(ClassifierModel.readLabels(dirs.get("zh").resolve("config.json")))) {
-      throw new IllegalStateException("the en and zh models name different labels");
+    for (Path dir : dirs.values()) {
+      if (!labels.equals(ClassifierModel.readLabels(dir.resolve("config.json")))) {
+        throw new IllegalStateException(dir + " names other labels than " + dirs.get("en") + ": " + labels);
+      }
     }
     long started = System.nanoTime();
     Map<String, Map<String, List<Scored>>> splits = new LinkedHashMap<>();
     Map<String, ClassifierModel> models = new LinkedHashMap<>();
     try {
-      for (String lang : LANGS) {
-        Path dir = dirs.get(lang);
-        models.put(lang, ClassifierModel.load(dir.resolve("model.onnx"), dir.resolve("tokenizer.json"), MAX_TOKENS));
+      for (Map.Entry<String, Path> d : dirs.entrySet()) {
+        Path dir = d.getValue();
+        models.put(d.getKey(), ClassifierModel.load(dir.resolve("model.onnx"), dir.resolve("tokenizer.json"), MAX_TOKENS));
       }
       Window window = new Window(WINDOW);
       for (String lang : LANGS) {
@@ -172,28 +201,41 @@ public final class ClassifierCalibrator {
       thresholds.put(lang, calibrate(calib, "prompt", lang, labels, fpr));
       List<Scored> answers = new ArrayList<>(calib);
       answers.addAll(splits.get(lang).getOrDefault("calib-answers", List.of()));
-      responseThresholds.put(lang, calibrate(answers, "response", lang, labels, fpr));
+      String answerModel = dirs.containsKey(responseKey(lang)) ? responseKey(lang) : lang;
+      responseThresholds.put(answerModel, calibrate(answers, "response", answerModel, labels, fpr));
+    }
+    for (Map.Entry<String, Path> d : dirs.entrySet()) {
+      Path configFile = d.getValue().resolve("config.json");
+      ObjectNode config = (ObjectNode) json.readTree(configFile.toFile());
+      config.remove(List.of("threshold_logits", "response_threshold_logits"));
+      if (thresholds.containsKey(d.getKey())) {
+        config.set("threshold_logits", json.valueToTree(thresholds.get(d.getKey())));
+      }
+      if (responseThresholds.containsKey(d.getKey())) {
+        config.set("response_threshold_logits", json.valueToTree(responseThresholds.get(d.getKey())));
+      }
+      json.writeValue(configFile.toFile(), config);
     }
     for (String lang : LANGS) {
       Path dir = dirs.get(lang);
-      Path configFile = dir.resolve("config.json");
-      ObjectNode config = (ObjectNode) json.readTree(configFile.toFile());
-      config.set("threshold_logits", json.valueToTree(thresholds.get(lang)));
-      config.set("response_threshold_logits", json.valueToTree(responseThresholds.get(lang)));
-      json.writeValue(configFile.toFile(), config);
+      String answerModel = dirs.containsKey(responseKey(lang)) ? responseKey(lang) : lang;
       Map<String, Object> metrics = new LinkedHashMap<>();
       Path training = dir.resolve("training.json");
       if (Files.exists(training)) {
         metrics.put("holdout_sources", json.readTree(training.toFile()).path("holdout_sources"));
       }
       metrics.put("thresholds", thresholds.get(lang));
-      metrics.put("response_thresholds", responseThresholds.get(lang));
+      metrics.put("response_thresholds", responseThresholds.get(answerModel));
+      if (!answerModel.equals(lang)) {
+        metrics.put("response_model", dirs.get(answerModel).toString());
+      }
       metrics.put("calibration", String.format("%d rows, plus %d spare benign answers for the response thresholds;"
           + " each guard flags at most %.1f %% of the benign prompts and of the benign answers",
           splits.get(lang).get("calib").size(), splits.get(lang).getOrDefault("calib-answers", List.of()).size(),
           100 * fpr));
       metrics.put("scoring", "ONNX Runtime, the shipped models, windows " + WINDOW.chars() + "/" + WINDOW.overlap()
-          + " chars, each window routed to the model of its script, max_tokens " + MAX_TOKENS
+          + " chars, each window routed to the model of its script" + (answerModel.equals(lang) ? ""
+          : " (answers to the response model)") + ", max_tokens " + MAX_TOKENS
           + ", best window per label, one text per inference");
       for (String split : List.of("test", "heldout")) {
         if (splits.get(lang).containsKey(split)) {
@@ -206,19 +248,42 @@ public final class ClassifierCalibrator {
       }
       metrics.put("seconds", (System.nanoTime() - started) / 1_000_000_000L);
       json.writeValue(dir.resolve("runtime-metrics.json").toFile(), metrics);
-      System.err.println(lang + " thresholds " + thresholds.get(lang) + ", on responses " + responseThresholds.get(lang));
+      System.err.println(lang + " thresholds " + thresholds.get(lang) + ", on responses " + responseThresholds.get(answerModel));
     }
     System.exit(0); // ORT and DJL keep non-daemon threads
   }
 
-  /** Every window of the row's normalised text, scored by the model its script routes it to. */
+  /**
+   * Every window of the row's normalised text, scored by the model its script (and, for an answer
+   * of a language with a response model, its direction) routes it to.
+   */
   private static Scored score(LabeledText row, Window window, Map<String, ClassifierModel> models) {
     List<WindowLogits> windows = new ArrayList<>();
     for (Window.Part part : window.split(NormalizedText.of(row.text()).text())) {
-      String routed = Script.isChinese(part.text()) ? "zh" : "en";
+      String routed = route(Script.isChinese(part.text()) ? "zh" : "en", row.direction(), models.keySet());
       windows.add(new WindowLogits(routed, models.get(routed).logits(List.of(part.text())).get(0)));
     }
     return new Scored(row, windows);
+  }
+
+  /**
+   * A response model must have kept out of training the very rows the language's model did: both
+   * were split with the same seed from the same data, so their row lists are equal.
+   */
+  static void sameSplits(Path dir, Path responseDir) throws IOException {
+    for (String split : List.of("calib", "calib-answers", "test", "heldout")) {
+      Path a = dir.resolve(split + "-rows.txt");
+      Path b = responseDir.resolve(split + "-rows.txt");
+      if (Files.exists(a) != Files.exists(b) || Files.exists(a) && !Files.readAllLines(a).equals(Files.readAllLines(b))) {
+        throw new IllegalStateException(b + " differs from " + a + ": the response model was split from other data"
+            + " or with another seed, so it may have trained on rows the other model is scored on");
+      }
+    }
+  }
+
+  /** The model key for a window of {@code lang} going in {@code direction}, as the gateway picks the entry. */
+  static String route(String lang, String direction, Set<String> models) {
+    return direction.equals("response") && models.contains(responseKey(lang)) ? responseKey(lang) : lang;
   }
 
   /** Each hand-written spot check with every guard's score as the gateway reports it (flagged at 0.5). */
@@ -289,7 +354,8 @@ public final class ClassifierCalibrator {
       }
       double[] t = quantiles(benign, cols, hi);
       for (int i = 0; i < cols.length; i++) {
-        out.put(guardLabels.get(i), Math.round(t[i] * 10_000) / 10_000.0);
+        // rounded up: rounding down could flag a row more than the search allowed
+        out.put(guardLabels.get(i), Math.ceil(t[i] * 10_000) / 10_000.0);
       }
     }
     return out;

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.modelguard.guard.Categories;
+import dev.modelguard.guard.Direction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,8 @@ import java.util.Set;
  * @param threshold the recommended policy threshold on the reported score
  * @param heads {@code head} kind: one head per language ({@code en}, {@code zh} or {@code any})
  * @param classifiers {@code classifier} kind: one model per language ({@code en}, {@code zh} or
- *     {@code any}); several guard folders may name the same model files and share its inference
+ *     {@code any}), optionally one per language and direction; several guard folders may name the
+ *     same model files and share its inference
  * @param window long-text scanning
  * @param training where the model came from
  * @param metrics held-out measurements, free-form (informational)
@@ -55,6 +57,8 @@ public record GuardManifest(
   public static final String KIND_CLASSIFIER = "classifier";
   /** The values of {@code lang}: which windows an entry scores, by script (Han share). */
   public static final List<String> LANGS = List.of("en", "zh", "any");
+  /** The values of a classifier entry's {@code direction}: which texts it scores. */
+  public static final List<String> DIRECTIONS = List.of("prompt", "response", "any");
 
   public GuardManifest {
     Objects.requireNonNull(name, "name is required");
@@ -94,16 +98,18 @@ public record GuardManifest(
   }
 
   private static void checkClassifiers(List<ClassifierEntry> classifiers, Map<String, String> labels) {
-    Set<String> langs = new HashSet<>();
+    Set<String> seen = new HashSet<>();
+    Set<String> directions = new HashSet<>();
     for (int i = 0; i < classifiers.size(); i++) {
       ClassifierEntry entry = classifiers.get(i);
       if (entry == null) {
         throw new IllegalArgumentException("classifiers[" + i + "]: empty entry");
       }
-      if (!langs.add(entry.lang())) {
-        throw new IllegalArgumentException("classifiers[" + i + "].lang: " + entry.lang()
-            + " is listed twice (one entry per language)");
+      if (!seen.add(entry.lang() + "/" + entry.direction())) {
+        throw new IllegalArgumentException("classifiers[" + i + "]: lang " + entry.lang() + " with direction "
+            + entry.direction() + " is listed twice (one entry per language and direction)");
       }
+      directions.add(entry.direction());
       Map<String, Map<String, Double>> byKey = Map.of("threshold_logits", entry.thresholdLogits(),
           "response_threshold_logits", entry.responseThresholdLogits());
       for (Map.Entry<String, Map<String, Double>> thresholds : byKey.entrySet()) {
@@ -113,6 +119,12 @@ public record GuardManifest(
                 + ": not a label mapped in labels: (mapped: " + labels.keySet() + ")");
           }
         }
+      }
+    }
+    for (String direction : List.of("prompt", "response")) {
+      if (!directions.contains(direction) && !directions.contains("any")) {
+        throw new IllegalArgumentException("classifiers: no entry scores " + direction + "s (give one entry"
+            + " direction: " + direction + " or any)");
       }
     }
   }
@@ -148,6 +160,9 @@ public record GuardManifest(
    * and logits cache ({@link ClassifierService}).
    *
    * @param lang {@code en}, {@code zh} or {@code any} (default): which windows it scores (by script)
+   * @param direction {@code prompt}, {@code response} or {@code any} (default): which texts it
+   *     scores; an entry for one direction takes precedence over the same language's {@code any}
+   *     entry, so answers can have a model of their own
    * @param model the ONNX file (inputs {@code input_ids}, optional {@code attention_mask} /
    *     {@code token_type_ids}; first output logits {@code [batch, labels]})
    * @param tokenizer the HF {@code tokenizer.json}
@@ -161,14 +176,18 @@ public record GuardManifest(
    *     own benign mix, so they are calibrated apart); labels not listed use {@code thresholdLogits}.
    *     Never null.
    */
-  public record ClassifierEntry(String lang, String model, String tokenizer, String config, String activation,
-      @JsonProperty("max_tokens") Integer maxTokens,
+  public record ClassifierEntry(String lang, String direction, String model, String tokenizer, String config,
+      String activation, @JsonProperty("max_tokens") Integer maxTokens,
       @JsonProperty("threshold_logits") Map<String, Double> thresholdLogits,
       @JsonProperty("response_threshold_logits") Map<String, Double> responseThresholdLogits) {
     public ClassifierEntry {
       lang = lang == null ? "any" : lang;
       if (!LANGS.contains(lang)) {
         throw new IllegalArgumentException("classifiers[].lang: must be en, zh or any, was " + lang);
+      }
+      direction = direction == null ? "any" : direction;
+      if (!DIRECTIONS.contains(direction)) {
+        throw new IllegalArgumentException("classifiers[].direction: must be prompt, response or any, was " + direction);
       }
       Objects.requireNonNull(model, "classifiers[].model is required");
       Objects.requireNonNull(tokenizer, "classifiers[].tokenizer is required");
@@ -183,6 +202,15 @@ public record GuardManifest(
       }
       thresholdLogits = logits("threshold_logits", thresholdLogits, activation);
       responseThresholdLogits = logits("response_threshold_logits", responseThresholdLogits, activation);
+      if (direction.equals("prompt") && !responseThresholdLogits.isEmpty()) {
+        throw new IllegalArgumentException("classifiers[].response_threshold_logits: this entry scores prompts only"
+            + " (direction: prompt), so it never reads them");
+      }
+    }
+
+    /** True when this entry may score texts going in {@code d}. */
+    public boolean scores(Direction d) {
+      return direction.equals("any") || direction.equals(d == Direction.RESPONSE ? "response" : "prompt");
     }
 
     private static Map<String, Double> logits(String key, Map<String, Double> given, String activation) {

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,7 +21,8 @@ import java.util.function.Function;
  *
  * <p>Kinds: a {@code head} guard reads embeddings of a shared encoder ({@link EncoderService}) with
  * its own small head per language. A {@code classifier} guard reads the logits of one ONNX model
- * per language ({@code classifiers:}) and keeps only the labels it maps; models are shared
+ * per language ({@code classifiers:}; optionally one per language and direction, so answers can be
+ * read by a model of their own) and keeps only the labels it maps; models are shared
  * process-wide by content ({@link ClassifierService}), so guard folders naming the same model
  * files (prompt-attack, harmful and toxicity reading one multi-label model) cost one session and
  * one model pass per window between them. Windows are shared only when they are equal, that is
@@ -200,10 +202,34 @@ public final class ModelGuards {
       files.add(configFile);
       readers.add(new ClassifierReader(entry, service, labels, mapped, thresholds, responseThresholds));
     }
+    Map<Direction, List<ClassifierReader>> byDirection = new EnumMap<>(Direction.class);
+    for (Direction d : Direction.values()) {
+      byDirection.put(d, forDirection(readers, d));
+    }
     return (text, direction) -> {
-      ClassifierReader chosen = pick(readers, r -> r.entry().lang(), Script.isChinese(text) ? "zh" : "en");
+      ClassifierReader chosen = pick(byDirection.get(direction), r -> r.entry().lang(),
+          Script.isChinese(text) ? "zh" : "en");
       return chosen.service().logits(text).thenApply(logits -> chosen.score(logits, direction));
     };
+  }
+
+  /**
+   * The entries that score texts going in {@code direction}, those given for this direction before
+   * those for any, so that {@link #pick} prefers a language's entry of its own for answers.
+   */
+  static List<ClassifierReader> forDirection(List<ClassifierReader> readers, Direction direction) {
+    List<ClassifierReader> out = new ArrayList<>();
+    for (ClassifierReader r : readers) {
+      if (r.entry().scores(direction) && !r.entry().direction().equals("any")) {
+        out.add(r);
+      }
+    }
+    for (ClassifierReader r : readers) {
+      if (r.entry().direction().equals("any")) {
+        out.add(r);
+      }
+    }
+    return out;
   }
 
   /** {@code given} (label to logit) laid out by output index over {@code defaults}. */

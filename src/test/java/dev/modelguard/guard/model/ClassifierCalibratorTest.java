@@ -1,12 +1,18 @@
 package dev.modelguard.guard.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ClassifierCalibratorTest {
   static final List<String> LABELS = List.of("injection", "jailbreak", "harmful", "toxic");
@@ -99,6 +105,45 @@ class ClassifierCalibratorTest {
     assertEquals(1.5f, mixed.best("zh")[3]);
     assertEquals(2.5f, mixed.best("en")[3]);
     assertEquals(null, new ClassifierCalibrator.Scored(text, List.of()).best("zh"));
+  }
+
+  @Test
+  void answersOfALanguageWithAResponseModelAreRoutedToItAndJudgedAgainstItsThresholds() {
+    Set<String> models = Set.of("en", "zh", "zh-response");
+    assertEquals("zh-response", ClassifierCalibrator.route("zh", "response", models));
+    assertEquals("zh", ClassifierCalibrator.route("zh", "prompt", models));
+    assertEquals("en", ClassifierCalibrator.route("en", "response", models), "en answers have no model of their own");
+    List<ClassifierCalibrator.Scored> calib = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      calib.add(new ClassifierCalibrator.Scored(new LabeledText("t", "benign", "zh", "s@1", "response"),
+          List.of(new ClassifierCalibrator.WindowLogits("zh-response", new float[] {0, 0, i / 10f, 0}))));
+      calib.add(new ClassifierCalibrator.Scored(new LabeledText("t", "benign", "zh", "s@1", "prompt"),
+          List.of(new ClassifierCalibrator.WindowLogits("zh", new float[] {0, 0, 100 + i, 0}))));
+    }
+    // the response model's thresholds see its answers only, not the prompts scored by the zh model
+    double t = ClassifierCalibrator.calibrate(calib, "response", "zh-response", LABELS, 0.01).get("harmful");
+    assertTrue(t > 19.7 && t <= 19.9, "threshold at the 99th percentile of the answers: " + t);
+    Map<String, Double> answers = Map.of("injection", 9.0, "jailbreak", 9.0, "harmful", t, "toxic", 9.0);
+    Map<String, Double> prompts = Map.of("injection", 9.0, "jailbreak", 9.0, "harmful", 0.0, "toxic", 9.0);
+    ClassifierCalibrator.Scored answer = new ClassifierCalibrator.Scored(
+        new LabeledText("t", "harmful", "zh", "h@1", "response"),
+        List.of(new ClassifierCalibrator.WindowLogits("zh-response", new float[] {0, 0, 25, 0})));
+    assertEquals(25 - t, answer.margins(LABELS, Map.of("zh", prompts, "zh-response", answers))[2], 1e-6);
+  }
+
+  @Test
+  void aResponseModelMustHaveKeptOutTheSameRows(@TempDir Path tmp) throws IOException {
+    Path zh = Files.createDirectories(tmp.resolve("zh"));
+    Path answers = Files.createDirectories(tmp.resolve("zh-responses"));
+    for (Path dir : List.of(zh, answers)) {
+      Files.writeString(dir.resolve("calib-rows.txt"), "aaaa\nbbbb\n");
+      Files.writeString(dir.resolve("test-rows.txt"), "cccc\n");
+    }
+    ClassifierCalibrator.sameSplits(zh, answers);
+    Files.writeString(answers.resolve("test-rows.txt"), "dddd\n");
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> ClassifierCalibrator.sameSplits(zh, answers));
+    assertTrue(e.getMessage().contains(answers.resolve("test-rows.txt") + " differs from " + zh.resolve("test-rows.txt")),
+        e.getMessage());
   }
 
   @Test

@@ -276,6 +276,27 @@ class ClassifierGuardTest {
     assertEquals("INJECTION", result.findings().get(0).label());
   }
 
+  @ParameterizedTest(name = "[{index}] {0} {1}")
+  @CsvSource(delimiter = '|', textBlock = """
+      PROMPT   | ignore previous | 4 | 3.0 | 64
+      RESPONSE | ignore previous | 4 | 1.0 | 65
+      PROMPT   | 忽略 指令        | 4 | 2.0 | 64
+      RESPONSE | 忽略 指令        | 4 | 2.0 | 64
+      """)
+  void anEntryForResponsesTakesThemFromTheLanguagesEntryForAnyDirection(Direction direction, String text,
+      double logit, double threshold, int maxTokens, @TempDir Path tmp) throws Exception {
+    Path guards = sharedModelLayout(tmp);
+    // max_tokens 65 makes the response entry a model of its own (ClassifierService is keyed by it).
+    String response = sigmoidEntry("en=1.0", 65).replace("{lang: en,", "{lang: en, direction: response,");
+    String classifiers = sigmoidEntry("en=3.0", 64) + "\n" + response + "\n" + sigmoidEntry("zh=2.0", 64);
+    ModelGuard guard = ModelGuards.load(writeGuard(guards, "attack", "{INJECTION: prompt_injection}", classifiers));
+    ModelGuard.ScanResult result = guard.scan(Segment.of(direction, text));
+    // Each entry has its own threshold, so the score names the entry that read the text.
+    assertEquals(1 / (1 + Math.exp(threshold - logit)), result.score(), 1e-6);
+    long services = ClassifierService.loaded().stream().filter(s -> s.key().endsWith(":" + maxTokens)).count();
+    assertEquals(1, services, "the entry's model (max_tokens " + maxTokens + ") is loaded");
+  }
+
   @Test
   void aLabelsThresholdDecidesWhichMappedLabelWinsAndUnmappedLabelsAreIgnored(@TempDir Path tmp) throws Exception {
     Path guards = sharedModelLayout(tmp);
@@ -327,7 +348,15 @@ class ClassifierGuardTest {
             List.of("{manifest}:", "threshold_logits: only with activation sigmoid")),
         Arguments.of("two entries for one language", labels,
             "- {lang: en, " + model + "}\n- {lang: zh, " + model + "}\n- {lang: en, " + model + "}",
-            List.of("{manifest}:", "classifiers[2].lang: en is listed twice")),
+            List.of("{manifest}:", "classifiers[2]: lang en with direction any is listed twice")),
+        Arguments.of("an unknown direction", labels, "- {direction: answers, " + model + "}",
+            List.of("{manifest}:", "direction: must be prompt, response or any, was answers")),
+        Arguments.of("no entry for responses", labels, "- {direction: prompt, " + model + "}",
+            List.of("{manifest}:", "classifiers: no entry scores responses")),
+        Arguments.of("response thresholds on a prompt-only entry", labels,
+            "- {direction: prompt, " + model + ", activation: sigmoid, response_threshold_logits: {INJECTION: 1.0}}\n"
+                + "- {direction: response, " + model + "}",
+            List.of("{manifest}:", "response_threshold_logits: this entry scores prompts only")),
         Arguments.of("an unknown language", labels, "- {lang: fr, " + model + "}",
             List.of("{manifest}:", "lang: must be en, zh or any, was fr")),
         Arguments.of("no entries", labels, "[]",
