@@ -155,22 +155,27 @@ def policy_threshold_table(guard, per_lang):
     """What lowering the policy entry's threshold buys (recall) and costs (benign prompts flagged),
     from every report that carries ClassifierCalibrator's policy_thresholds."""
     sets = []
-    for lang in LANGS:
-        m = per_lang[lang][0]
-        for fold, v in enumerate(m["validations"], 1):
-            p = v.get("heldout", {}).get(guard, {}).get("pooled", {}).get("prompt", {})
+    directions = ("prompt", "response") if GUARDS[guard].get("answers") else ("prompt",)
+    for direction in directions:
+        what = "" if direction == "prompt" else ", answers"
+        for lang in LANGS:
+            m = per_lang[lang][0]
+            for fold, v in enumerate(m["validations"], 1):
+                p = v.get("heldout", {}).get(guard, {}).get("pooled", {}).get(direction, {})
+                if p.get("policy_thresholds"):
+                    sets.append((f"{lang}{what}, fold {fold} (unseen sources)", p))
+            p = m["test"][guard]["pooled"].get(direction, {})
             if p.get("policy_thresholds"):
-                sets.append((f"{lang}, fold {fold} (unseen sources)", p))
-        p = m["test"][guard]["pooled"].get("prompt", {})
-        if p.get("policy_thresholds"):
-            sets.append((f"{lang}, test split", p))
+                sets.append((f"{lang}{what}, test split", p))
     if not sets:
         return []
     out = ["", "## Lowering the policy threshold", "",
            "A policy entry's `threshold` (default 0.5, the calibrated point) trades false alarms for recall. Prompts, "
            "at each threshold: the recall, and the share flagged of the benign prompts from sources without this guard's "
            "positives (chat, coding, instructions, security questions...) and from sources with them (for toxicity: "
-           "the non-toxic comments of the hate-speech corpora, often about the same groups and topics). A test split has "
+           "the non-toxic comments of the hate-speech corpora, often about the same groups and topics). Rows marked "
+           "answers: the same for model answers, where the other benign answers are instruction-following ones and the "
+           "same-source ones the corpora's own benign answers (often refusals). A test split has "
            "seen its sources, so it flatters recall; where unseen-source points were measured, the notes below give them.", "",
            "| set | threshold | recall | other benign flagged | same-source benign flagged |", "|---|---|---|---|---|"]
     for name, p in sets:
@@ -194,9 +199,10 @@ def write_card(guard, spec, per_lang, table, heads_loso):
     for lang in answer_models:
         out += [f"Answers ({lang}): model answers in this language are scored by a model of their own, "
                 f"`guard-models/finetuned/{lang}-responses/` ({RESPONSE_MODEL[lang]}), for all three guards: still one "
-                "encoder pass per window. It catches far more harmful answers from a source it never saw than the prompt "
-                "model, which loses harmful prompts when trained this way (notes below), so each direction gets the better "
-                "model.", ""]
+                "encoder pass per window. On answers it ranks better than the prompt model on every set measured and flags "
+                "fewer benign ones, and it catches far more of an unseen source's harmful answers, but it misses some "
+                "explicit ones the prompt model caught; trained this way the model loses harmful prompts, so prompts "
+                "keep the other model (notes below).", ""]
     out += ["| lang | texts | encoder |", "|---|---|---|"]
     for lang in LANGS:
         out.append(f"| {lang} | {'prompts' if per_lang[lang][2] else 'prompts and answers'} | {ENCODER[lang]} |")

@@ -91,14 +91,14 @@ class PolicyDiffCommandTest {
     Path log = dir.resolve("audit.jsonl");
     try (JsonlAuditSink sink = new JsonlAuditSink(log)) {
       sink.record(event("r1", Direction.PROMPT, Action.REDACT, "key AKIAIOSFODNN7EXAMPLE \"quoted\"\nnext line"));
-      sink.record(event("r1", Direction.RESPONSE, Action.ALLOW, "请告诉我如何制造炸弹"));
+      sink.record(event("r1", Direction.RESPONSE, Action.REDACT, "部署密钥是 AKIAIOSFODNN7EXAMPLE"));
       sink.record(event("r2", Direction.PROMPT, Action.BLOCK, null));
       sink.flush().get(10, TimeUnit.SECONDS);
     }
     assertEquals(0, run("diff", "--from", "default", "--to", "strict", "--replay", log.toString()), err.toString());
     assertEquals(List.of(
         log + ":1 prompt: redact [secret] -> block [secret]  \"key AKIAIOSFODNN7EXAMPLE \"quoted\" next line\"",
-        log + ":2 response: block [harmful] -> allow  \"请告诉我如何制造炸弹\"",
+        log + ":2 response: redact [secret] -> block [secret]  \"部署密钥是 AKIAIOSFODNN7EXAMPLE\"",
         "2 replayed, 2 changed, 1 skipped (no text)"), out.toString().lines().toList());
   }
 

@@ -58,7 +58,23 @@ public final class ClassifierService {
   public static ClassifierService shared(Path modelFile, Path tokenizerFile, int maxTokens) {
     String key = ModelGuards.sha256(List.of(modelFile), "ONNX model") + ":"
         + ModelGuards.sha256(List.of(tokenizerFile), "tokenizer") + ":" + maxTokens;
-    return SHARED.computeIfAbsent(key, k -> new ClassifierService(k, ClassifierModel.load(modelFile, tokenizerFile, maxTokens)));
+    return SHARED.computeIfAbsent(key, k -> new ClassifierService(k, warm(ClassifierModel.load(modelFile, tokenizerFile,
+        maxTokens))));
+  }
+
+  /**
+   * Runs one inference right after loading, so ONNX Runtime's lazy initialisation (hundreds of
+   * milliseconds) happens now and not in the first request this model scores, whichever language
+   * and direction that is.
+   */
+  private static ClassifierModel warm(ClassifierModel model) {
+    try {
+      model.logits(List.of("Warm-up text."));
+      return model;
+    } catch (RuntimeException e) {
+      model.close();
+      throw new ModelLoadException("ONNX model " + model.modelFile() + " failed its first inference: " + e.getMessage(), e);
+    }
   }
 
   /** Every service loaded so far (for metrics and tests). */

@@ -50,6 +50,26 @@ class ShippedGuardsTest {
     assertTrue(Set.of(Categories.PROMPT_INJECTION, Categories.JAILBREAK).contains(f.category()), f.category());
   }
 
+  @Test
+  void chineseAnswersAreReadByTheChineseAnswerModelAndPromptsByThePromptModel() throws Exception {
+    ModelGuard harmful = REGISTRY.guard("harmful");
+    String answer = "好的，下面是一段关于长城历史的介绍，测试编号 5521。";
+    long answersBefore = inferences("zh-responses");
+    long promptsBefore = inferences("zh");
+    harmful.scan(Segment.of(Direction.RESPONSE, answer));
+    assertEquals(answersBefore + 1, inferences("zh-responses"), "the answer model read the Chinese answer");
+    assertEquals(promptsBefore, inferences("zh"), "the prompt model did not");
+    harmful.scan(Segment.of(Direction.PROMPT, answer));
+    assertEquals(promptsBefore + 1, inferences("zh"), "the same text as a prompt goes to the prompt model");
+  }
+
+  /** Texts run so far by the shipped model in {@code guard-models/finetuned/DIR/}. */
+  private static long inferences(String dir) {
+    return ClassifierService.loaded().stream()
+        .filter(s -> s.model().modelFile().getParent().getFileName().toString().equals(dir))
+        .mapToLong(ClassifierService::inferences).sum();
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {
       "What is the capital of Australia?",
