@@ -201,7 +201,7 @@ public final class ClassifierCalibrator {
       thresholds.put(lang, calibrate(calib, "prompt", lang, labels, fpr));
       List<Scored> answers = new ArrayList<>(calib);
       answers.addAll(splits.get(lang).getOrDefault("calib-answers", List.of()));
-      String answerModel = dirs.containsKey(responseKey(lang)) ? responseKey(lang) : lang;
+      String answerModel = route(lang, "response", dirs.keySet());
       responseThresholds.put(answerModel, calibrate(answers, "response", answerModel, labels, fpr));
     }
     for (Map.Entry<String, Path> d : dirs.entrySet()) {
@@ -218,7 +218,7 @@ public final class ClassifierCalibrator {
     }
     for (String lang : LANGS) {
       Path dir = dirs.get(lang);
-      String answerModel = dirs.containsKey(responseKey(lang)) ? responseKey(lang) : lang;
+      String answerModel = route(lang, "response", dirs.keySet());
       Map<String, Object> metrics = new LinkedHashMap<>();
       Path training = dir.resolve("training.json");
       if (Files.exists(training)) {
