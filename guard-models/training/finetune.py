@@ -106,6 +106,8 @@ def read_rows(args):
     rows = []
     files = [os.path.join(args.datasets, f + ".jsonl") for f in ("injection", "jailbreak", "harmful", "toxic", "benign")]
     files += [os.path.join(args.authored, "authored-" + f + ".jsonl") for f in ("injection", "jailbreak", "harmful", "toxic", "benign")]
+    if args.authored_answers:
+        files.append(os.path.join(args.authored, "authored-answers.jsonl"))
     for path in files:
         with open(path, encoding="utf-8") as f:
             for line in f:
@@ -623,6 +625,8 @@ def main():
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--cap-per-source", type=int, default=700)
     p.add_argument("--benign-cap-per-source", type=int, default=400)
+    p.add_argument("--authored-answers", action="store_true",
+                   help="also train on the authored model answers (authored-answers.jsonl; off in the shipped recipe)")
     p.add_argument("--authored-weight", type=float, default=2.0)
     p.add_argument("--authored-label-weight", action="append", default=[], metavar="LABEL=W",
                    help="authored-row weight for one label instead of --authored-weight (repeatable)")

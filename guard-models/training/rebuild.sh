@@ -46,10 +46,12 @@ ARGS_zh="--authored-label-weight toxic=1"
 
 # Languages whose answers get a model of their own (a direction: response entry in the guards), with
 # the options that make it differ. Chinese: LP-FT (the linear layer fitted on the frozen encoder
-# before fine-tuning) keeps the pretrained encoder's sense of harm; on fold 2 (JADE unseen) harmful
-# answers AUC 0.30-0.56 -> 0.80-0.84 over two data orders, but harmful prompts lose, so the prompt
-# model stays the recipe's (notes/harmful.md, "A Chinese model for answers").
-RESPONSES_zh="--lp-epochs 30 --lp-lr 2e-3"
+# before fine-tuning) keeps the pretrained encoder's sense of harm, and the authored model answers
+# (refusals, safe answers, harmful compliance; they cost the shared model its harmful prompts) train
+# it. On fold 2 (JADE unseen) harmful answers AUC 0.56 -> 0.83 (LP-FT) -> 0.94-0.95 (with the
+# answers, two data orders); the prompt model stays the recipe's (notes/harmful.md, "A Chinese model
+# for answers").
+RESPONSES_zh="--lp-epochs 30 --lp-lr 2e-3 --authored-answers"
 
 # SOUP=N (default 1) trains N models per fold and language from the same initial weights, in data
 # orders 42, 43, ..., and ships the average of their weights (a model soup: one model, same latency).

