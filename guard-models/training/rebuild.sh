@@ -92,7 +92,8 @@ both_models() { # LANG OUT HOLDOUT
 
 # The calibrator's argument for a language: DIR, or DIR+RESPONSE_DIR.
 model_dirs() { # LANG DIR
-  if [ -d "$2-responses" ]; then echo "$2+$2-responses"; else echo "$2"; fi
+  eval responses=\${RESPONSES_$1:-}
+  if [ -n "$responses" ]; then echo "$2+$2-responses"; else echo "$2"; fi
 }
 
 one_language() {
